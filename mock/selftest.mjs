@@ -1,0 +1,445 @@
+// @ts-check
+/**
+ * Smoke tests for the mock LLM, over real HTTP and through the official `openai` SDK.
+ * Run: node --test mock/selftest.mjs
+ */
+import { after, before, describe, test } from "node:test";
+import assert from "node:assert/strict";
+import OpenAI from "openai";
+import { createMockLlm } from "./llm.mjs";
+import { startMockServer } from "./server.mjs";
+import { tokenize } from "./wire.mjs";
+
+const KEY = "sk-mock-selftest";
+/** @type {Awaited<ReturnType<typeof startMockServer>>} */
+let mock;
+before(async () => {
+  mock = await startMockServer({ expectedKey: KEY });
+});
+after(() => mock.close());
+
+/** @param {string} path @param {object} body @param {RequestInit} [init] */
+function post(path, body, init = {}) {
+  return fetch(`${mock.url}${path}`, {
+    method: "POST",
+    headers: { authorization: `Bearer ${KEY}`, "content-type": "application/json" },
+    body: JSON.stringify(body),
+    ...init,
+  });
+}
+
+/** @param {string} content */
+const chat = (content, more = {}) => ({ model: "mock-gpt", messages: [{ role: "system", content: "be brief" }, { role: "user", content }], ...more });
+
+/**
+ * Splits an SSE body into events, checking the framing: each event ends with a blank line.
+ * @param {string} text
+ * @returns {Array<{ event?: string, data: string }>}
+ */
+function parseSse(text) {
+  assert.ok(text.endsWith("\n\n"), "an SSE body ends with a blank line");
+  return text
+    .slice(0, -2)
+    .split("\n\n")
+    .map((block) => {
+      const lines = block.split("\n");
+      const data = lines.filter((l) => l.startsWith("data: ")).map((l) => l.slice(6));
+      assert.equal(data.length, 1, `one data line per event: ${block}`);
+      const event = lines.find((l) => l.startsWith("event: "))?.slice(7);
+      return event === undefined ? { data: /** @type {string} */ (data[0]) } : { event, data: /** @type {string} */ (data[0]) };
+    });
+}
+
+/** @param {Response} res */
+async function errorOf(res) {
+  const body = await res.json();
+  assert.deepEqual(Object.keys(body.error).sort(), ["code", "message", "param", "type"]);
+  return body.error;
+}
+
+describe("routes and keys", () => {
+  test("lists the models", async () => {
+    const res = await fetch(`${mock.url}/models`, { headers: { authorization: `Bearer ${KEY}` } });
+    assert.equal(res.status, 200);
+    const body = await res.json();
+    assert.equal(body.object, "list");
+    assert.deepEqual(
+      body.data.map((/** @type {{ id: string }} */ m) => m.id),
+      ["mock-gpt", "mock-gpt-mini", "mock-embed", "mock-instruct"],
+    );
+    assert.deepEqual(body.data[0], { id: "mock-gpt", object: "model", created: body.data[0].created, owned_by: "aigis-mock" });
+  });
+
+  test("answers under any base path ending in /v1", async () => {
+    const res = await fetch(`http://127.0.0.1:${mock.port}/some/prefix/v1/models`, { headers: { "api-key": KEY } });
+    assert.equal(res.status, 200);
+    await res.body?.cancel();
+  });
+
+  test("unknown route: 404 OpenAI-shaped", async () => {
+    const res = await post("/files", {});
+    assert.equal(res.status, 404);
+    assert.equal((await errorOf(res)).type, "invalid_request_error");
+  });
+
+  test("expectedKey is required, as Bearer or api-key", async () => {
+    const missing = await fetch(`${mock.url}/models`);
+    assert.equal(missing.status, 401);
+    assert.equal((await errorOf(missing)).code, "invalid_api_key");
+    const wrong = await post("/chat/completions", chat("hi"), { headers: { authorization: "Bearer sk-wrong" } });
+    assert.equal(wrong.status, 401);
+    await wrong.body?.cancel();
+    const azure = await post("/chat/completions", chat("hi"), { headers: { "api-key": KEY, "content-type": "application/json" } });
+    assert.equal(azure.status, 200);
+    await azure.body?.cancel();
+  });
+
+  test("invalid JSON and a missing model are 400s", async () => {
+    const bad = await fetch(`${mock.url}/chat/completions`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: "{" });
+    assert.equal(bad.status, 400);
+    await bad.body?.cancel();
+    const noModel = await post("/embeddings", { input: "x" });
+    assert.equal((await errorOf(noModel)).param, "model");
+  });
+});
+
+describe("chat completions", () => {
+  test("echoes the last user message with usage", async () => {
+    const res = await post("/chat/completions", chat("Hello  mock\nworld"));
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get("content-type") ?? "", /^application\/json/);
+    const body = await res.json();
+    assert.equal(body.object, "chat.completion");
+    assert.match(body.id, /^chatcmpl-/);
+    assert.equal(body.model, "mock-gpt");
+    assert.deepEqual(body.choices, [
+      { index: 0, message: { role: "assistant", content: "Hello  mock\nworld", refusal: null, annotations: [] }, finish_reason: "stop", logprobs: null },
+    ]);
+    assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  test("concatenates text parts, n > 1 gives n choices", async () => {
+    const body = await (
+      await post("/chat/completions", { model: "mock-gpt", n: 3, messages: [{ role: "user", content: [{ type: "text", text: "one " }, { type: "image_url", image_url: { url: "x" } }, { type: "text", text: "two" }] }] })
+    ).json();
+    assert.equal(body.choices.length, 3);
+    assert.deepEqual(body.choices.map((/** @type {any} */ c) => [c.index, c.message.content]), [[0, "one two"], [1, "one two"], [2, "one two"]]);
+    assert.equal(body.usage.completion_tokens, 6);
+  });
+
+  test("max_tokens truncates to words, max_completion_tokens wins", async () => {
+    const cut = await (await post("/chat/completions", chat("a b c d e", { max_tokens: 2 }))).json();
+    assert.equal(cut.choices[0].message.content, "a b");
+    assert.equal(cut.choices[0].finish_reason, "length");
+    assert.equal(cut.usage.completion_tokens, 2);
+    const both = await (await post("/chat/completions", chat("a b c d e", { max_tokens: 2, max_completion_tokens: 4 }))).json();
+    assert.equal(both.choices[0].message.content, "a b c d");
+    const invalid = await post("/chat/completions", chat("a", { max_tokens: "x" }));
+    assert.equal((await errorOf(invalid)).param, "max_tokens");
+  });
+
+  test("streams one chunk per word, then finish, usage and [DONE]", async () => {
+    const res = await post("/chat/completions", chat("alpha beta gamma", { stream: true, stream_options: { include_usage: true } }));
+    assert.match(res.headers.get("content-type") ?? "", /^text\/event-stream/);
+    const events = parseSse(await res.text());
+    assert.equal(events.at(-1)?.data, "[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+    assert.ok(chunks.every((c) => c.object === "chat.completion.chunk" && c.id === chunks[0].id));
+    assert.deepEqual(chunks[0].choices[0].delta, { role: "assistant", content: "alpha", refusal: null });
+    assert.deepEqual(chunks.slice(1, 3).map((c) => c.choices[0].delta), [{ content: " beta" }, { content: " gamma" }]);
+    assert.equal(chunks[3].choices[0].finish_reason, "stop");
+    assert.deepEqual(chunks[4].choices, []);
+    assert.deepEqual(chunks[4].usage, { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+    assert.equal(chunks.length, 5);
+  });
+
+  test("streams n choices and stops at max_tokens with finish_reason length", async () => {
+    const events = parseSse(await (await post("/chat/completions", chat("a b c", { stream: true, n: 2, max_tokens: 2 }))).text());
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+    assert.equal(chunks.length, 2 * 2 + 2);
+    for (const index of [0, 1]) {
+      const mine = chunks.filter((c) => c.choices[0].index === index);
+      assert.equal(mine.map((c) => c.choices[0].delta.content ?? "").join(""), "a b");
+      assert.equal(mine.at(-1).choices[0].finish_reason, "length");
+    }
+    assert.ok(chunks.every((c) => !("usage" in c)), "no usage without include_usage");
+  });
+});
+
+describe("responses", () => {
+  test("answers with a response object echoing the input", async () => {
+    const body = await (await post("/responses", { model: "mock-gpt", input: [{ role: "user", content: [{ type: "input_text", text: "hi there" }] }] })).json();
+    assert.match(body.id, /^resp_/);
+    assert.equal(body.object, "response");
+    assert.equal(body.status, "completed");
+    assert.equal("output_text" in body, false, "output_text is computed by the SDK, not sent");
+    assert.equal(body.output.length, 1);
+    const [item] = body.output;
+    assert.deepEqual({ ...item, id: undefined }, { id: undefined, type: "message", status: "completed", role: "assistant", content: [{ type: "output_text", text: "hi there", annotations: [], logprobs: [] }] });
+    assert.deepEqual(body.usage, { input_tokens: 2, input_tokens_details: { cached_tokens: 0 }, output_tokens: 2, output_tokens_details: { reasoning_tokens: 0 }, total_tokens: 4 });
+  });
+
+  test("max_output_tokens makes an incomplete response", async () => {
+    const body = await (await post("/responses", { model: "mock-gpt", input: "a b c", max_output_tokens: 1 })).json();
+    assert.equal(body.status, "incomplete");
+    assert.deepEqual(body.incomplete_details, { reason: "max_output_tokens" });
+    assert.equal(body.output[0].content[0].text, "a");
+  });
+
+  test("streams the real event sequence with sequence numbers and no [DONE]", async () => {
+    const events = parseSse(await (await post("/responses", { model: "mock-gpt", input: "one two", stream: true })).text());
+    const data = events.map((e) => JSON.parse(e.data));
+    assert.deepEqual(
+      events.map((e) => e.event),
+      [
+        "response.created",
+        "response.in_progress",
+        "response.output_item.added",
+        "response.content_part.added",
+        "response.output_text.delta",
+        "response.output_text.delta",
+        "response.output_text.done",
+        "response.content_part.done",
+        "response.output_item.done",
+        "response.completed",
+      ],
+    );
+    assert.deepEqual(data.map((d) => d.type), events.map((e) => e.event));
+    assert.deepEqual(data.map((d) => d.sequence_number), data.map((_, i) => i));
+    assert.deepEqual(data.slice(4, 6).map((d) => d.delta), ["one", " two"]);
+    assert.equal(data.at(-1).response.output[0].content[0].text, "one two");
+  });
+});
+
+describe("embeddings", () => {
+  test("deterministic unit vectors, 8 dims by default, `dimensions` honoured", async () => {
+    const a = await (await post("/embeddings", { model: "mock-embed", input: ["same", "other"] })).json();
+    const b = await (await post("/embeddings", { model: "mock-embed", input: "same", dimensions: 16 })).json();
+    assert.equal(a.object, "list");
+    assert.deepEqual(a.data.map((/** @type {any} */ d) => [d.object, d.index, d.embedding.length]), [["embedding", 0, 8], ["embedding", 1, 8]]);
+    assert.notDeepEqual(a.data[0].embedding, a.data[1].embedding);
+    const again = await (await post("/embeddings", { model: "mock-embed", input: "same" })).json();
+    assert.deepEqual(again.data[0].embedding, a.data[0].embedding);
+    assert.equal(b.data[0].embedding.length, 16);
+    const norm = Math.hypot(...a.data[0].embedding);
+    assert.ok(Math.abs(norm - 1) < 1e-6, `unit length, got ${norm}`);
+    assert.deepEqual(a.usage, { prompt_tokens: 2, total_tokens: 2 });
+  });
+
+  test("token arrays and base64 (float32 little-endian)", async () => {
+    const tokens = await (await post("/embeddings", { model: "mock-embed", input: [[1, 2, 3], [4]] })).json();
+    assert.equal(tokens.data.length, 2);
+    assert.equal(tokens.usage.prompt_tokens, 4);
+    const single = await (await post("/embeddings", { model: "mock-embed", input: [1, 2, 3] })).json();
+    assert.deepEqual(single.data[0].embedding, tokens.data[0].embedding);
+
+    const float = await (await post("/embeddings", { model: "mock-embed", input: "x y" })).json();
+    const b64 = await (await post("/embeddings", { model: "mock-embed", input: "x y", encoding_format: "base64" })).json();
+    const bytes = Buffer.from(b64.data[0].embedding, "base64");
+    assert.equal(bytes.length, 8 * 4);
+    const decoded = Array.from({ length: 8 }, (_, i) => bytes.readFloatLE(i * 4));
+    assert.deepEqual(decoded, float.data[0].embedding);
+  });
+
+  test("rejects an empty input", async () => {
+    assert.equal((await errorOf(await post("/embeddings", { model: "mock-embed", input: [] }))).param, "input");
+  });
+});
+
+describe("legacy completions", () => {
+  test("echoes the prompt", async () => {
+    const body = await (await post("/completions", { model: "mock-instruct", prompt: "say this is a test", max_tokens: 3 })).json();
+    assert.equal(body.object, "text_completion");
+    assert.deepEqual(body.choices, [{ text: "say this is", index: 0, logprobs: null, finish_reason: "length" }]);
+    assert.deepEqual(body.usage, { prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });
+  });
+
+  test("streams text chunks then [DONE]", async () => {
+    const events = parseSse(await (await post("/completions", { model: "mock-instruct", prompt: "x y", stream: true })).text());
+    assert.equal(events.at(-1)?.data, "[DONE]");
+    const chunks = events.slice(0, -1).map((e) => JSON.parse(e.data));
+    assert.equal(chunks.map((c) => c.choices[0].text).join(""), "x y");
+    assert.equal(chunks.at(-1).choices[0].finish_reason, "stop");
+    assert.ok(chunks.every((c) => c.object === "text_completion"));
+  });
+});
+
+describe("faults", () => {
+  test("error statuses with OpenAI-shaped bodies", async () => {
+    const cases = [
+      ["mock-fault-500", 500, "server_error"],
+      ["mock-fault-503", 503, "server_error"],
+      ["mock-fault-429", 429, "requests"],
+      ["mock-fault-400", 400, "invalid_request_error"],
+    ];
+    for (const [model, status, type] of cases) {
+      for (const path of ["/chat/completions", "/responses", "/embeddings", "/completions"]) {
+        const res = await post(path, { model, messages: [{ role: "user", content: "x" }], input: "x", prompt: "x" });
+        assert.equal(res.status, status, `${model} ${path}`);
+        assert.equal((await errorOf(res)).type, type);
+        if (status === 429) assert.equal(res.headers.get("retry-after"), "7");
+      }
+    }
+    const bad = await errorOf(await post("/chat/completions", chat("x", { model: "mock-fault-400" })));
+    assert.equal(bad.param, "messages");
+  });
+
+  test("redirect", async () => {
+    const res = await post("/chat/completions", chat("x", { model: "mock-redirect" }), { redirect: "manual" });
+    assert.equal(res.status, 302);
+    assert.equal(res.headers.get("location"), "http://127.0.0.1:9/elsewhere");
+  });
+
+  test("hang ends when the request is aborted", async () => {
+    const llm = createMockLlm();
+    const aborter = new AbortController();
+    const started = Date.now();
+    const pending = llm(new Request("http://mock/v1/chat/completions", { method: "POST", body: JSON.stringify(chat("x", { model: "mock-hang" })), signal: aborter.signal }));
+    const raced = await Promise.race([pending.then(() => "answered"), new Promise((r) => setTimeout(r, 200, "hanging"))]);
+    assert.equal(raced, "hanging");
+    aborter.abort();
+    await pending;
+    assert.ok(Date.now() - started < 2000);
+
+    // Over HTTP: the client gives up, and close() does not wait for the hang either.
+    await assert.rejects(post("/chat/completions", chat("x", { model: "mock-hang" }), { signal: AbortSignal.timeout(200) }), { name: "TimeoutError" });
+    const other = await startMockServer();
+    const hung = fetch(`${other.url}/responses`, { method: "POST", body: JSON.stringify({ model: "mock-hang", input: "x" }) }).catch((e) => e);
+    await new Promise((r) => setTimeout(r, 100));
+    const t = Date.now();
+    await other.close();
+    assert.ok(Date.now() - t < 2000);
+    assert.ok((await hung) instanceof Error);
+  });
+
+  test("cut-stream ends cleanly without the final chunk or [DONE]", async () => {
+    const text = await (await post("/chat/completions", chat("a b c d e f", { model: "mock-cut-stream", stream: true }))).text();
+    const events = parseSse(text);
+    assert.equal(events.length, 3);
+    assert.ok(events.every((e) => e.data !== "[DONE]" && JSON.parse(e.data).choices[0].finish_reason === null));
+
+    const resp = parseSse(await (await post("/responses", { model: "mock-cut-stream", input: "a b c d e f", stream: true })).text());
+    assert.ok(resp.length > 4 && !resp.some((e) => e.event === "response.completed"));
+    assert.equal(resp.at(-1)?.event, "response.output_text.delta");
+  });
+
+  test("error-stream breaks the body mid-way", async () => {
+    const res = await post("/chat/completions", chat("a b c d e f", { model: "mock-error-stream", stream: true }));
+    assert.equal(res.status, 200);
+    await assert.rejects(res.text());
+  });
+
+  test("stall-stream sends two events then nothing until aborted", async () => {
+    const aborter = new AbortController();
+    const res = await post("/completions", { model: "mock-stall-stream", prompt: "a b c d", stream: true }, { signal: aborter.signal });
+    const reader = /** @type {ReadableStream<Uint8Array>} */ (res.body).getReader();
+    let text = "";
+    while ((text.match(/\n\n/g)?.length ?? 0) < 2) text += new TextDecoder().decode((await reader.read()).value);
+    assert.equal(parseSse(text).length, 2);
+    const next = await Promise.race([reader.read().then(() => "more"), new Promise((r) => setTimeout(r, 300, "stalled"))]);
+    assert.equal(next, "stalled");
+    aborter.abort();
+    await assert.rejects(reader.read());
+  });
+
+  test("slow-stream waits 150 ms between events", async () => {
+    const started = Date.now();
+    const events = parseSse(await (await post("/chat/completions", chat("a b", { model: "mock-slow-stream", stream: true }))).text());
+    assert.equal(events.length, 4);
+    assert.ok(Date.now() - started >= 3 * 150 - 20, `took ${Date.now() - started} ms`);
+  });
+
+  test("huge: ~40 MB of valid JSON, streamed", async () => {
+    const res = await post("/chat/completions", chat("x", { model: "mock-huge" }));
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("content-length"), null);
+    const text = await res.text();
+    assert.ok(text.length >= 40 * 1024 * 1024, `got ${text.length} bytes`);
+    assert.equal(JSON.parse(text).choices[0].message.content.length, 40 * 1024 * 1024);
+
+    const stream = await post("/chat/completions", chat("x", { model: "mock-huge", stream: true }));
+    const reader = /** @type {ReadableStream<Uint8Array>} */ (stream.body).getReader();
+    let bytes = 0;
+    for (let r = await reader.read(); !r.done; r = await reader.read()) bytes += r.value.length;
+    assert.ok(bytes >= 40 * 1024 * 1024);
+  });
+
+  test("echo-headers shows what reached the upstream", async () => {
+    const body = await (await post("/chat/completions", chat("x", { model: "mock-echo-headers" }), { headers: { authorization: `Bearer ${KEY}`, "X-Custom": "1" } })).json();
+    const echo = JSON.parse(body.choices[0].message.content);
+    assert.equal(echo.url, `${mock.url}/chat/completions`);
+    assert.equal(echo.headers.authorization, `Bearer ${KEY}`);
+    assert.equal(echo.headers["x-custom"], "1");
+  });
+
+  test("leaky-headers carries headers a gateway must drop", async () => {
+    const res = await post("/responses", { model: "mock-leaky-headers", input: "x" });
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get("openai-organization"), "org-secret");
+    assert.equal(res.headers.get("x-upstream-internal"), "yes");
+    assert.deepEqual(res.headers.getSetCookie(), ["upstream=1"]);
+    assert.equal(res.headers.get("authorization"), "Bearer sk-upstream");
+    assert.equal((await res.json()).output[0].content[0].text, "x");
+  });
+});
+
+test("tokenize keeps the text", () => {
+  assert.deepEqual(tokenize("  Hello  big\nworld "), ["  Hello", "  big", "\nworld "]);
+  assert.deepEqual(tokenize("   "), []);
+});
+
+describe("the official openai SDK reads the wire format", () => {
+  /** @type {OpenAI} */
+  let client;
+  before(() => {
+    client = new OpenAI({ baseURL: mock.url, apiKey: KEY, maxRetries: 0 });
+  });
+
+  test("chat, plain and streamed", async () => {
+    const done = await client.chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "hello sdk" }] });
+    assert.equal(done.choices[0]?.message.content, "hello sdk");
+    const stream = await client.chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "hello sdk stream" }], stream: true, stream_options: { include_usage: true } });
+    let text = "";
+    let usage;
+    for await (const chunk of stream) {
+      text += chunk.choices[0]?.delta.content ?? "";
+      usage = chunk.usage ?? usage;
+    }
+    assert.equal(text, "hello sdk stream");
+    assert.equal(usage?.completion_tokens, 3);
+  });
+
+  test("responses, plain and streamed", async () => {
+    const res = await client.responses.create({ model: "mock-gpt", input: "hello responses" });
+    assert.equal(res.output_text, "hello responses");
+    const runner = client.responses.stream({ model: "mock-gpt", input: "streamed responses here" });
+    const deltas = [];
+    runner.on("response.output_text.delta", (e) => deltas.push(e.delta));
+    const final = await runner.finalResponse();
+    assert.equal(final.output_text, "streamed responses here");
+    assert.equal(deltas.length, 3);
+    const raw = await client.responses.create({ model: "mock-gpt", input: "x y", stream: true });
+    const types = [];
+    for await (const event of raw) types.push(event.type);
+    assert.equal(types.at(-1), "response.completed");
+  });
+
+  test("embeddings (the SDK asks for base64 and decodes it)", async () => {
+    const res = await client.embeddings.create({ model: "mock-embed", input: ["a", "b"] });
+    assert.equal(res.data.length, 2);
+    assert.equal(res.data[0]?.embedding.length, 8);
+    const plain = await (await post("/embeddings", { model: "mock-embed", input: "a" })).json();
+    assert.deepEqual(res.data[0]?.embedding, plain.data[0].embedding);
+  });
+
+  test("errors and models", async () => {
+    await assert.rejects(client.chat.completions.create({ model: "mock-fault-400", messages: [{ role: "user", content: "x" }] }), (err) => {
+      assert.ok(err instanceof OpenAI.BadRequestError);
+      assert.equal(err.param, "messages");
+      return true;
+    });
+    const models = [];
+    for await (const m of client.models.list()) models.push(m.id);
+    assert.ok(models.includes("mock-gpt"));
+  });
+});

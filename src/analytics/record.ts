@@ -1,0 +1,109 @@
+/**
+ * One Workers Analytics Engine data point per request, rejected ones included.
+ *
+ * The positions of blobs and doubles are a public schema (docs/analytics.md) that SQL
+ * queries and dashboards depend on: append new fields at the end, never reorder or reuse.
+ * No prompt or completion text ever enters a record.
+ */
+
+export interface RequestLog {
+  requestId: string;
+  /** The caller's own request id, kept only when short and well-formed. */
+  clientRequestId: string;
+  clientId: string;
+  tenant: string;
+  route: string;
+  method: string;
+  model: string;
+  provider: string;
+  status: number;
+  /** allow | block | error | flag ... (later stages add values). */
+  decision: string;
+  /** Stable error code when the request failed, else "". */
+  errorCode: string;
+  /** Internal reason for a failure: which check fired. Never shown to the client. */
+  errorDetail: string;
+  ruleIds: string[];
+  rulesVersion: string;
+  stream: boolean;
+  /** Whether a stream ended without the upstream's end marker (cut, idle, too large). */
+  streamCut: boolean;
+  fallbackUsed: boolean;
+  startedAt: number;
+  latencyMs: number;
+  upstreamLatencyMs: number;
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  requestBytes: number;
+  responseBytes: number;
+}
+
+export function newRequestLog(requestId: string, method: string, startedAt: number): RequestLog {
+  return {
+    requestId,
+    clientRequestId: "",
+    clientId: "",
+    tenant: "",
+    route: "",
+    method,
+    model: "",
+    provider: "",
+    status: 0,
+    decision: "allow",
+    errorCode: "",
+    errorDetail: "",
+    ruleIds: [],
+    rulesVersion: "",
+    stream: false,
+    streamCut: false,
+    fallbackUsed: false,
+    startedAt,
+    latencyMs: 0,
+    upstreamLatencyMs: 0,
+    promptTokens: 0,
+    completionTokens: 0,
+    totalTokens: 0,
+    requestBytes: 0,
+    responseBytes: 0,
+  };
+}
+
+/** Blobs are capped so one odd value cannot push a data point past Analytics Engine's 16 KB limit. */
+const BLOB_MAX = 256;
+const clip = (s: string): string => (s.length > BLOB_MAX ? s.slice(0, BLOB_MAX) : s);
+
+/** The data point for a finished request; pure so the schema is unit-tested. */
+export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
+  return {
+    // The index is the sampling key: per-client sampling keeps each client's view unbiased.
+    indexes: [clip(log.clientId || "anonymous").slice(0, 96)],
+    blobs: [
+      clip(log.route), // blob1
+      clip(log.model), // blob2
+      clip(log.provider), // blob3
+      clip(log.decision), // blob4
+      clip(log.errorCode), // blob5
+      clip(log.ruleIds.join(",")), // blob6
+      clip(log.rulesVersion), // blob7
+      clip(log.tenant), // blob8
+      clip(log.requestId), // blob9
+      clip(log.clientRequestId), // blob10
+      clip(log.method), // blob11
+      clip(log.errorDetail), // blob12
+      log.stream ? "stream" : "plain", // blob13
+    ],
+    doubles: [
+      log.status, // double1
+      log.latencyMs, // double2
+      log.upstreamLatencyMs, // double3
+      log.promptTokens, // double4
+      log.completionTokens, // double5
+      log.totalTokens, // double6
+      log.requestBytes, // double7
+      log.responseBytes, // double8
+      log.streamCut ? 1 : 0, // double9
+      log.fallbackUsed ? 1 : 0, // double10
+    ],
+  };
+}

@@ -1,0 +1,61 @@
+/**
+ * The whole request pipeline, in order. Each stage is one file in src/middleware/ and may
+ * only read what earlier stages set on the context (`AppEnv.Variables`); docs/pipeline.md
+ * explains why each stage sits where it does.
+ *
+ *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
+ *   parse and validate -> [authorise] -> [admission] -> [input firewall] -> forward ->
+ *   [output protection] -> [settle usage]
+ *
+ * Stages in brackets are filled by later work (identity/policy, quotas, firewall, response
+ * protection); they go exactly where they are listed, so every stage keeps its guarantees.
+ */
+import { Hono } from "hono";
+import { errorResponse, toGatewayError } from "./errors";
+import type { AppEnv } from "./env";
+import { analytics } from "./middleware/analytics";
+import { authenticate } from "./middleware/authenticate";
+import { bodyLimit } from "./middleware/body-limit";
+import { corsStage } from "./middleware/cors";
+import { newRequestId, requestId } from "./middleware/request-id";
+import { resolveRoute } from "./middleware/route";
+import { parseAndValidate } from "./middleware/validate";
+import { forwardRequest } from "./upstream/forward";
+import { listModels } from "./upstream/models";
+
+export const app = new Hono<AppEnv>();
+
+app.use(requestId());
+app.use(analytics());
+app.use(corsStage());
+app.use(resolveRoute());
+
+// Liveness only: no credentials, no upstream call, nothing about the configuration.
+app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+app.use("/v1/*", bodyLimit());
+app.use("/v1/*", authenticate());
+app.use("/v1/*", parseAndValidate());
+// authorise (policy), admission (one Durable Object call) and the input firewall go here.
+
+app.get("/v1/models", listModels);
+app.post("/v1/chat/completions", forwardRequest);
+app.post("/v1/responses", forwardRequest);
+app.post("/v1/embeddings", forwardRequest);
+app.post("/v1/completions", forwardRequest);
+// output protection wraps the forwarded response; usage settles after it (waitUntil).
+
+app.onError((err, c) => {
+  const error = toGatewayError(err);
+  const log = c.var.log;
+  if (log !== undefined) {
+    log.errorCode = error.code;
+    log.errorDetail = error.detail ?? "";
+  }
+  if (error.code === "internal_error") console.error(`aigis: ${error.detail ?? "internal error"} (request ${c.var.requestId ?? "-"})`);
+  return errorResponse(error, c.var.requestId ?? newRequestId());
+});
+
+// Reached only for paths the route stage knows but no handler serves; kept so that even a
+// wiring mistake answers in the error shape.
+app.notFound((c) => errorResponse(toGatewayError(new Error("unrouted")), c.var.requestId ?? newRequestId()));

@@ -1,0 +1,120 @@
+/**
+ * The Worker's types and its deployment configuration.
+ *
+ * `AIGIS_CONFIG` (a `[vars]` table in wrangler.toml, or a JSON string from `--var`) is
+ * validated by `ConfigSchema` once per isolate and cached at module scope. A config that
+ * does not validate fails closed: every request gets 503 `config_invalid` and one log line.
+ */
+import { z } from "zod";
+import { GatewayError } from "./errors";
+import type { RequestLog } from "./analytics/record";
+import type { Identity } from "./auth/identity";
+import type { RulesState } from "./rules/store";
+import type { Route } from "./routes";
+
+const ProviderSchema = z.strictObject({
+  /** Stable name used in `fallback` and analytics. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
+  /** Base URL including the version path, e.g. https://api.openai.com/v1. */
+  base_url: z.url({ protocol: /^https?$/ }),
+  /** Name of the Worker secret holding the provider key; omitted for keyless local models. */
+  key_secret: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
+  /** `bearer` (OpenAI, vLLM, Workers AI) or `api-key` (Azure OpenAI). */
+  auth: z.enum(["bearer", "api-key"]).default("bearer"),
+  /** Azure-style `?api-version=`; appended to every upstream URL when set. */
+  api_version: z.string().max(32).optional(),
+  /** Model names served by this provider. A trailing `*` matches a prefix (routing only). */
+  models: z.array(z.string().min(1).max(128)).min(1),
+  /** Public model name -> provider's model name (e.g. an Azure deployment). */
+  model_map: z.record(z.string(), z.string()).default({}),
+  /** Provider tried when this one fails before the first byte (connection error, timeout, 5xx). */
+  fallback: z.string().optional(),
+  /** Time until the response headers arrive. */
+  timeout_ms: z.number().int().min(100).max(600_000).default(60_000),
+  /** Longest silence between two stream chunks before the stream is cut. */
+  idle_timeout_ms: z.number().int().min(100).max(600_000).default(30_000),
+});
+export type Provider = z.infer<typeof ProviderSchema>;
+
+export const ConfigSchema = z
+  .strictObject({
+    providers: z.array(ProviderSchema).min(1),
+    /** Request bodies above this many bytes get 413 before they are parsed. */
+    max_body_bytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(4 * 1024 * 1024),
+    /** Deepest JSON nesting accepted; OpenAI requests need well under 20. */
+    max_json_depth: z.number().int().min(4).max(512).default(64),
+    /** Cap on a non-streamed upstream body and on the total bytes of a stream. */
+    max_response_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+    cors: z
+      .strictObject({
+        /** Exact origins allowed to call from a browser. Empty: CORS off (no headers, no preflight). */
+        origins: z.array(z.url()).default([]),
+        max_age: z.number().int().min(0).max(86_400).default(600),
+      })
+      .default({ origins: [], max_age: 600 }),
+  })
+  .superRefine((cfg, ctx) => {
+    const ids = new Set(cfg.providers.map((p) => p.id));
+    if (ids.size !== cfg.providers.length) ctx.addIssue({ code: "custom", message: "provider ids must be unique", path: ["providers"] });
+    cfg.providers.forEach((p, i) => {
+      if (p.fallback !== undefined && (!ids.has(p.fallback) || p.fallback === p.id)) {
+        ctx.addIssue({ code: "custom", message: `fallback "${p.fallback}" is not another provider`, path: ["providers", i, "fallback"] });
+      }
+    });
+  });
+export type Config = z.infer<typeof ConfigSchema>;
+
+export interface AppVariables {
+  requestId: string;
+  /** Filled along the pipeline; written to Analytics Engine when the request is complete. */
+  log: RequestLog;
+  route: Route;
+  /** The raw request body after the size limit, before parsing. */
+  rawBody: Uint8Array;
+  /** The validated request body (after the unknown-field policy). */
+  body: Record<string, unknown>;
+  identity: Identity;
+  rules: RulesState;
+  /** Set by the forward stage for streams: settles when the stream has ended. */
+  streamDone: Promise<void>;
+}
+
+export type AppEnv = { Bindings: Env; Variables: AppVariables };
+
+let cached: { source: unknown; result: Config | GatewayError } | undefined;
+
+/** Validated configuration, parsed once per isolate (re-parsed only if the binding object changes). */
+export function getConfig(env: Env): Config {
+  const source: unknown = env.AIGIS_CONFIG;
+  if (cached === undefined || cached.source !== source) {
+    cached = { source, result: parseConfig(source) };
+  }
+  if (cached.result instanceof GatewayError) throw cached.result;
+  return cached.result;
+}
+
+function parseConfig(source: unknown): Config | GatewayError {
+  let value = source;
+  if (typeof source === "string") {
+    try {
+      value = JSON.parse(source);
+    } catch {
+      value = undefined;
+    }
+  }
+  const parsed = ConfigSchema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  const where = parsed.error.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ");
+  console.error(`aigis: AIGIS_CONFIG is invalid, failing closed: ${where}`);
+  return new GatewayError("config_invalid", { detail: where });
+}
+
+/** A provider's key from Worker secrets; a configured but missing secret fails closed. */
+export function providerKey(env: Env, provider: Provider): string | undefined {
+  if (provider.key_secret === undefined) return undefined;
+  const value = (env as unknown as Record<string, unknown>)[provider.key_secret];
+  if (typeof value !== "string" || value.length === 0) {
+    throw new GatewayError("provider_not_configured", { detail: `secret ${provider.key_secret} missing for provider ${provider.id}` });
+  }
+  return value;
+}

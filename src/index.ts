@@ -1,0 +1,8 @@
+/**
+ * Worker entry. Durable Object classes are exported from here as later stages add them.
+ */
+import { app } from "./app";
+
+export default {
+  fetch: (request, env, ctx) => app.fetch(request, env, ctx),
+} satisfies ExportedHandler<Env>;

@@ -1,0 +1,58 @@
+/**
+ * Stage 3: body size limit. Refuses an oversized body with 413 before a byte of it is
+ * parsed: first by Content-Length, then while reading (a chunked body has none). The
+ * bytes read are kept for the parse stage, so the body is read exactly once.
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../errors";
+import { getConfig, type AppEnv } from "../env";
+
+/** Reads a stream up to `max` bytes; undefined when it is longer. */
+export async function readUpTo(stream: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
+  if (stream === null) return new Uint8Array(0);
+  const reader = stream.getReader();
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    total += value.byteLength;
+    if (total > max) {
+      await reader.cancel().catch(() => {});
+      return undefined;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0];
+  const out = new Uint8Array(total);
+  let off = 0;
+  for (const ch of chunks) {
+    out.set(ch, off);
+    off += ch.byteLength;
+  }
+  return out;
+}
+
+/**
+ * @example app.use("/v1/*", bodyLimit())
+ */
+export function bodyLimit(): MiddlewareHandler<AppEnv> {
+  return async function bodyLimitStage(c, next) {
+    if (c.req.method !== "POST") return next();
+    const max = getConfig(c.env).max_body_bytes;
+    const declared = c.req.header("content-length");
+    if (declared !== undefined && (!/^\d{1,12}$/.test(declared) || Number(declared) > max)) {
+      throw new GatewayError("request_too_large", { detail: `content-length ${declared.slice(0, 16)}` });
+    }
+    let body: Uint8Array | undefined;
+    try {
+      body = await readUpTo(c.req.raw.body, max);
+    } catch {
+      throw new GatewayError("invalid_json", { message: "The request body could not be read.", detail: "body read failed" });
+    }
+    if (body === undefined) throw new GatewayError("request_too_large", { detail: "body over limit while reading" });
+    c.var.log.requestBytes = body.byteLength;
+    c.set("rawBody", body);
+    await next();
+  };
+}

@@ -1,0 +1,37 @@
+/**
+ * What crosses the gateway in each direction. Both lists are allowlists: a header not named
+ * here is dropped, so the client's credentials never reach a provider, and a provider's
+ * account and infrastructure headers (organisation ids, rate-limit state, cookies) never
+ * reach the client.
+ */
+
+/** Client request headers forwarded upstream (besides the ones the gateway sets itself). */
+const FORWARD_TO_UPSTREAM = ["accept", "accept-language", "openai-beta"] as const;
+
+/** Upstream response headers passed to the client. */
+const PASS_TO_CLIENT = ["content-type", "cache-control", "openai-processing-ms", "openai-version"] as const;
+
+export function upstreamHeaders(client: Headers, auth: { scheme: "bearer" | "api-key"; key: string | undefined }, requestId: string): Headers {
+  const out = new Headers();
+  for (const name of FORWARD_TO_UPSTREAM) {
+    const v = client.get(name);
+    if (v !== null) out.set(name, v);
+  }
+  out.set("content-type", "application/json");
+  out.set("user-agent", "aigis-gateway");
+  out.set("x-request-id", requestId);
+  if (auth.key !== undefined) {
+    if (auth.scheme === "api-key") out.set("api-key", auth.key);
+    else out.set("authorization", `Bearer ${auth.key}`);
+  }
+  return out;
+}
+
+export function clientHeaders(upstream: Headers): Headers {
+  const out = new Headers();
+  for (const name of PASS_TO_CLIENT) {
+    const v = upstream.get(name);
+    if (v !== null) out.set(name, v);
+  }
+  return out;
+}

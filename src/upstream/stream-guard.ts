@@ -1,0 +1,136 @@
+/**
+ * Passes an upstream SSE stream to the client event by event, without buffering it, and
+ * makes sure every stream ends in a way the OpenAI SDKs notice.
+ *
+ * A stream that ends without its end marker would end silently for the SDK's user, so a
+ * cut, an idle upstream or an oversized stream ends with `data: {"error": ...}` followed by
+ * `data: [DONE]` (see the backbone issue and TOOLCHAIN.md). The client going away cancels
+ * the stream, which aborts the upstream fetch.
+ */
+import { errorBody, GatewayError, type ErrorCode } from "../errors";
+import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
+import { usageFromEvent, type Usage } from "./usage";
+
+export type StreamKind = "chat" | "completions" | "responses";
+
+export interface StreamSummary {
+  /** How the stream ended. */
+  outcome: "complete" | "cut" | "cancelled";
+  errorCode: ErrorCode | "";
+  bytes: number;
+  usage: Usage | undefined;
+}
+
+export interface GuardOptions {
+  kind: StreamKind;
+  idleTimeoutMs: number;
+  maxBytes: number;
+  /** Aborts the upstream request. */
+  abort: (reason: string) => void;
+}
+
+const encoder = new TextEncoder();
+const RESPONSES_TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+
+/** Whether this event is the upstream's own end of stream. */
+export function isTerminal(kind: StreamKind, ev: SseEvent): boolean {
+  if (kind !== "responses") return ev.data === "[DONE]";
+  if (RESPONSES_TERMINAL.has(ev.event)) return true;
+  // Some servers omit `event:` lines; the type is also inside the data.
+  return ev.event === "" && /"type"\s*:\s*"(response\.(completed|failed|incomplete)|error)"/.test(ev.data.slice(0, 64));
+}
+
+class IdleTimeout extends Error {}
+
+export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOptions): { stream: ReadableStream<Uint8Array>; done: Promise<StreamSummary> } {
+  const reader = upstream.getReader();
+  const splitter = new SseSplitter();
+  let terminal = false;
+  let bytes = 0;
+  let usage: Usage | undefined;
+  let settle!: (s: StreamSummary) => void;
+  const done = new Promise<StreamSummary>((r) => (settle = r));
+  let finished = false;
+
+  const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
+    if (finished) return;
+    finished = true;
+    settle({ outcome, errorCode, bytes, usage });
+  };
+
+  const readWithIdle = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new IdleTimeout()), opts.idleTimeoutMs);
+    });
+    return Promise.race([reader.read(), idle]).finally(() => {
+      if (timer !== undefined) clearTimeout(timer);
+    });
+  };
+
+  const cut = (controller: ReadableStreamDefaultController<Uint8Array>, code: ErrorCode, detail: string): void => {
+    opts.abort(detail);
+    reader.cancel(detail).catch(() => {});
+    controller.enqueue(dataEvent(errorBody(new GatewayError(code))));
+    controller.enqueue(DONE_EVENT);
+    controller.close();
+    finish("cut", code);
+  };
+
+  const stream = new ReadableStream<Uint8Array>({
+    // pull must enqueue or close before it returns: a pull that enqueues nothing is not
+    // called again for the same read (WHATWG Streams, ReadableStreamDefaultControllerCallPullIfNeeded).
+    async pull(controller) {
+      for (;;) {
+        if (await step(controller)) return;
+      }
+    },
+    cancel(reason) {
+      // The client went away: stop paying for tokens nobody reads.
+      opts.abort("client disconnected");
+      reader.cancel(reason).catch(() => {});
+      finish("cancelled", "");
+    },
+  });
+
+  /** Reads one upstream chunk; true once something was enqueued or the stream closed. */
+  async function step(controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> {
+    let result: ReadableStreamReadResult<Uint8Array>;
+    try {
+      result = await readWithIdle();
+    } catch (err) {
+      if (err instanceof IdleTimeout) cut(controller, "upstream_timeout", "idle timeout");
+      else cut(controller, "stream_interrupted", "upstream read failed");
+      return true;
+    }
+    if (result.done) {
+      // The end marker closes the stream as soon as it is seen (below), so reaching the
+      // upstream's end here means the marker never came.
+      cut(controller, "stream_interrupted", "upstream ended without end marker");
+      return true;
+    }
+    bytes += result.value.byteLength;
+    if (bytes > opts.maxBytes) {
+      cut(controller, "upstream_response_too_large", "stream over max_response_bytes");
+      return true;
+    }
+    const events = splitter.push(result.value);
+    let out = "";
+    for (const ev of events) {
+      if (terminal) break; // nothing is forwarded after the end marker
+      out += ev.raw;
+      if (ev.data.includes('"usage"')) usage = usageFromEvent(opts.kind, ev.data) ?? usage;
+      if (isTerminal(opts.kind, ev)) terminal = true;
+    }
+    if (out === "") return false;
+    controller.enqueue(encoder.encode(out));
+    if (terminal) {
+      // The end marker is the end: close now instead of waiting for the upstream to hang up.
+      controller.close();
+      reader.cancel().catch(() => {});
+      finish("complete", "");
+    }
+    return true;
+  }
+  return { stream, done };
+}

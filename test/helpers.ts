@@ -1,0 +1,41 @@
+/** Shared test plumbing: seeded keys and request builders. Each test seeds its own state. */
+import { env, SELF } from "cloudflare:test";
+import { keyStorageName, resetKeyCache, sha256Hex } from "../src/auth/api-keys";
+
+export const DEMO_KEY = "aig_test_demo_key_0123456789abcdefghijklmnopqrstuv";
+
+export async function seedKey(key = DEMO_KEY, record: Record<string, unknown> = {}): Promise<string> {
+  const value = { client_id: "client-a", tenant: "tenant-a", name: "test", plan: "default", scopes: ["chat"], created: "2026-01-01T00:00:00Z", ...record };
+  await env.CONFIG_KV.put(keyStorageName(await sha256Hex(key)), JSON.stringify(value));
+  // Storage is per test but module caches are per isolate: start each test from KV.
+  resetKeyCache();
+  return key;
+}
+
+export function post(path: string, body: unknown, init: { key?: string | null; headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<Response> {
+  const headers: Record<string, string> = { "content-type": "application/json", ...init.headers };
+  const key = init.key === undefined ? DEMO_KEY : init.key;
+  if (key !== null) headers.authorization = `Bearer ${key}`;
+  return SELF.fetch(`https://gateway.test${path}`, { method: "POST", headers, body: init.raw ?? JSON.stringify(body) });
+}
+
+export function chat(content: string, extra: Record<string, unknown> = {}, init: Parameters<typeof post>[2] = {}): Promise<Response> {
+  return post("/v1/chat/completions", { model: "mock-gpt", messages: [{ role: "user", content }], ...extra }, init);
+}
+
+export interface ErrorJson {
+  error: { message: string; type: string; code: string; param: string | null };
+}
+
+export async function errorOf(res: Response): Promise<ErrorJson["error"]> {
+  const body = (await res.json()) as ErrorJson;
+  return body.error;
+}
+
+/** All `data:` payloads of an SSE body, in order. */
+export function sseData(text: string): string[] {
+  return text
+    .split(/\n\n/)
+    .flatMap((ev) => ev.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()))
+    .filter((d) => d !== "");
+}
