@@ -4,10 +4,10 @@
  * explains why each stage sits where it does.
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
- *   parse and validate -> [authorise] -> [admission] -> [input firewall] -> forward ->
+ *   parse and validate -> authorise -> [admission] -> [input firewall] -> forward ->
  *   [output protection] -> [settle usage]
  *
- * Stages in brackets are filled by later work (identity/policy, quotas, firewall, response
+ * Stages in brackets are filled by later work (quotas, firewall, response
  * protection); they go exactly where they are listed, so every stage keeps its guarantees.
  */
 import { Hono } from "hono";
@@ -15,6 +15,7 @@ import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
 import { analytics } from "./middleware/analytics";
 import { authenticate } from "./middleware/authenticate";
+import { authorise, requireScope } from "./middleware/authorise";
 import { bodyLimit } from "./middleware/body-limit";
 import { corsStage } from "./middleware/cors";
 import { newRequestId, requestId } from "./middleware/request-id";
@@ -36,7 +37,8 @@ app.get("/healthz", (c) => c.json({ status: "ok" }));
 app.use("/v1/*", bodyLimit());
 app.use("/v1/*", authenticate());
 app.use("/v1/*", parseAndValidate());
-// authorise (policy), admission (one Durable Object call) and the input firewall go here.
+app.use("/v1/*", authorise());
+// admission (one Durable Object call) and the input firewall go here.
 
 app.get("/v1/models", listModels);
 app.post("/v1/chat/completions", forwardRequest);
@@ -44,6 +46,11 @@ app.post("/v1/responses", forwardRequest);
 app.post("/v1/embeddings", forwardRequest);
 app.post("/v1/completions", forwardRequest);
 // output protection wraps the forwarded response; usage settles after it (waitUntil).
+
+// Operator endpoints: the same credentials, plus the admin scope.
+app.use("/admin/*", authenticate());
+app.use("/admin/*", requireScope("admin"));
+app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
 
 app.onError((err, c) => {
   const error = toGatewayError(err);

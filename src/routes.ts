@@ -5,7 +5,7 @@
 
 /** Routes whose JSON body is validated and forwarded to a provider. */
 export type ApiRoute = "chat" | "responses" | "embeddings" | "completions";
-export type Route = ApiRoute | "models" | "healthz";
+export type Route = ApiRoute | "models" | "healthz" | "admin";
 
 export interface RouteSpec {
   readonly route: Route;
@@ -21,6 +21,7 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/v1/completions": { route: "completions", method: "POST", upstreamPath: "/completions" },
   "/v1/models": { route: "models", method: "GET" },
   "/healthz": { route: "healthz", method: "GET" },
+  "/admin/v1/rules": { route: "admin", method: "GET" },
 };
 
 export function isApiRoute(route: Route): route is ApiRoute {

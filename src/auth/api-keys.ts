@@ -44,7 +44,9 @@ export function checkRecord(raw: unknown, now: number): Identity | KeyFailure {
     // An unparseable expiry is treated as expired: fail closed.
     if (!Number.isFinite(t) || t <= now) return "expired";
   }
-  return { clientId: rec.client_id, tenant: rec.tenant, plan: rec.plan, scopes: rec.scopes, method: "api_key" };
+  const identity: Identity = { clientId: rec.client_id, tenant: rec.tenant, plan: rec.plan, scopes: rec.scopes, method: "api_key" };
+  if (rec.models !== undefined) identity.models = rec.models;
+  return identity;
 }
 
 /**

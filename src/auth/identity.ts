@@ -10,6 +10,8 @@ export const KeyRecordSchema = z.object({
   name: z.string().max(200).default(""),
   plan: z.string().min(1).max(64),
   scopes: z.array(z.string().max(64)).default([]),
+  /** Narrows the plan's models for this key only. */
+  models: z.array(z.string().min(1).max(128)).optional(),
   created: z.string().optional(),
   expires: z.string().optional(),
   revoked: z.boolean().optional(),
@@ -21,6 +23,8 @@ export interface Identity {
   tenant: string;
   plan: string;
   scopes: readonly string[];
+  /** The credential's own model list, when it narrows the plan's. */
+  models?: readonly string[];
   /** How the caller proved who it is. */
   method: "api_key";
 }

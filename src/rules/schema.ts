@@ -10,8 +10,51 @@ export const UnknownFieldPolicySchema = z
   .enum(["reject", "strip", "pass"])
   .describe("What happens to request fields the gateway does not know: reject (400 naming the field), strip (drop), pass (forward unchanged).");
 
+const Toggle = z.enum(["allow", "strip", "reject"]);
+const Cap = (max: number, action: "clamp" | "reject") =>
+  z.strictObject({ max: z.number().int().min(0), action: z.enum(["clamp", "reject"]).default(action) }).default({ max, action });
+
+/**
+ * What a plan may send. `strip` removes the field before forwarding, `reject` answers 403
+ * `parameter_not_allowed` naming it, `clamp` lowers a number to the cap. docs/auth.md
+ * explains each default.
+ */
+export const ParamPolicySchema = z.strictObject({
+  /** Caps max_tokens, max_completion_tokens and max_output_tokens alike. */
+  max_output_tokens: Cap(16_384, "clamp"),
+  n: Cap(8, "reject"),
+  best_of: Cap(8, "reject"),
+  logprobs: Toggle.default("allow"),
+  /** Chat/responses `top_logprobs`; also the legacy completions integer `logprobs`. */
+  top_logprobs: Cap(5, "clamp"),
+  logit_bias: Toggle.default("allow"),
+  /**
+   * logit_bias and logprobs together let a client read the model's logits one token at a
+   * time and recover its output projection (Carlini et al. 2024, "Stealing Part of a
+   * Production Language Model"; OWASP LLM10:2025). By default the logprobs are stripped and
+   * the response says so in `x-aigis-logprobs-stripped`.
+   */
+  logit_bias_with_logprobs: z.enum(["strip_logprobs", "reject", "allow"]).default("strip_logprobs"),
+  /** Legacy completions `echo` returns the prompt (with logprobs: the prompt's logprobs). */
+  echo: Toggle.default("reject"),
+  tools: Toggle.default("allow"),
+  stream: z.enum(["allow", "reject"]).default("allow"),
+  temperature: z
+    .strictObject({ min: z.number().min(0).max(2).default(0), max: z.number().min(0).max(2).default(2), action: z.enum(["clamp", "reject"]).default("clamp") })
+    .default({ min: 0, max: 2, action: "clamp" }),
+  /** Token-id arrays in `prompt` or embeddings `input` cannot be scanned by the firewall. */
+  token_arrays: z.enum(["allow", "reject"]).default("reject"),
+});
+export type ParamPolicy = z.infer<typeof ParamPolicySchema>;
+
+export const ROUTE_NAMES = ["chat", "responses", "embeddings", "completions", "models"] as const;
+
 export const PlanSchema = z.strictObject({
   unknown_fields: UnknownFieldPolicySchema.default("reject"),
+  /** Model names or `prefix*` patterns this plan may use; `*` is every configured model. */
+  models: z.array(z.string().min(1).max(128)).default(["*"]),
+  routes: z.array(z.enum(ROUTE_NAMES)).default([...ROUTE_NAMES]),
+  params: ParamPolicySchema.default(ParamPolicySchema.parse({})),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
@@ -24,7 +67,12 @@ export const RulesDocumentSchema = z.strictObject({
   /** Policy per plan name (an API key or token names its plan). */
   plans: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]{0,63}$/), PlanSchema).default({}),
   /** Applies to a plan that is not listed in `plans`. */
-  default_plan: PlanSchema.default({ unknown_fields: "reject" }),
+  default_plan: PlanSchema.default(PlanSchema.parse({})),
+  /**
+   * Per-tenant restrictions on top of the plan: a tenant's clients reach only these models.
+   * A tenant not listed here is limited by its plans alone.
+   */
+  tenants: z.record(z.string().min(1).max(96), z.strictObject({ models: z.array(z.string().min(1).max(128)) })).default({}),
 });
 export type RulesDocument = z.infer<typeof RulesDocumentSchema>;
 

@@ -1,0 +1,58 @@
+/**
+ * Stage 6: authorise. What this client may call: the endpoint (plan routes), the model
+ * (plan, tenant and key lists) and each parameter (the plan's parameter policy, which may
+ * strip or clamp fields). Runs after validation so it sees a typed body, and before
+ * admission so a refused request costs no quota.
+ */
+import type { MiddlewareHandler } from "hono";
+import { GatewayError } from "../errors";
+import { getConfig, type AppEnv } from "../env";
+import { modelAllowed } from "../policy/models";
+import { applyParamPolicy } from "../policy/params";
+import { isApiRoute } from "../routes";
+import { planFor } from "../rules/schema";
+import { providerChain } from "../upstream/providers";
+
+/** Response header naming why logprobs were removed (so a client is never silently short-changed). */
+export const LOGPROBS_STRIPPED_HEADER = "x-aigis-logprobs-stripped";
+
+/**
+ * @example app.use("/v1/*", authorise())
+ */
+export function authorise(): MiddlewareHandler<AppEnv> {
+  return async function authoriseStage(c, next) {
+    const route = c.var.route;
+    const identity = c.var.identity;
+    const rules = c.var.rules.doc;
+    const plan = planFor(rules, identity.plan);
+    if (route !== "healthz" && !(plan.routes as readonly string[]).includes(route)) {
+      throw new GatewayError("route_not_allowed", { detail: `plan ${identity.plan} lacks route ${route}` });
+    }
+    if (!isApiRoute(route)) return next();
+
+    const model = String(c.var.body.model);
+    // A model no provider serves is "not found" for everyone; one that exists but is not
+    // this client's is "not allowed" (the identity issue asks for the distinction).
+    if (providerChain(getConfig(c.env), model).length === 0) throw new GatewayError("model_not_found", { param: "model", detail: "no provider serves this model" });
+    if (!modelAllowed(rules, { plan, tenant: identity.tenant, own: identity.models }, model)) {
+      throw new GatewayError("model_not_allowed", { param: "model", detail: `model not in plan/tenant/key list` });
+    }
+
+    const outcome = applyParamPolicy(route, c.var.body, plan.params);
+    c.set("body", outcome.body);
+    for (const change of outcome.changes) c.var.log.ruleIds.push(`policy.${change}`);
+    await next();
+    if (outcome.logprobsStripped) c.res.headers.set(LOGPROBS_STRIPPED_HEADER, "logit_bias");
+  };
+}
+
+/**
+ * Requires a scope on the identity (admin endpoints). 403, never 401: the caller is known.
+ * @example app.use("/admin/*", requireScope("admin"))
+ */
+export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
+  return async function requireScopeStage(c, next) {
+    if (!c.var.identity.scopes.includes(scope)) throw new GatewayError("insufficient_scope", { detail: `missing scope ${scope}` });
+    await next();
+  };
+}
