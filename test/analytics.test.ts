@@ -1,7 +1,7 @@
 import { env, SELF } from "cloudflare:test";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { TEST_SECRETS } from "./config";
-import { chat, DEMO_KEY, seedKey } from "./helpers";
+import { chat, DEMO_KEY, seedKey, testKey } from "./helpers";
 
 let points: AnalyticsEngineDataPoint[] = [];
 
@@ -36,7 +36,7 @@ describe("one data point per request", () => {
   });
 
   it("rejected requests are recorded with their code and internal reason", async () => {
-    await chat(PROMPT, {}, { key: "aig_wrong_key_0123456789abcdef" });
+    await chat(PROMPT, {}, { key: testKey("wrongkey") });
     await SELF.fetch("https://gateway.test/nowhere");
     await waitFor(2);
     expect(points).toHaveLength(2);

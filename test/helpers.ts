@@ -1,8 +1,11 @@
 /** Shared test plumbing: seeded keys and request builders. Each test seeds its own state. */
 import { env, SELF } from "cloudflare:test";
 import { keyStorageName, resetKeyCache, sha256Hex } from "../src/auth/api-keys";
+import { fixtureKey } from "../src/auth/key-format";
 
-export const DEMO_KEY = "aig_test_demo_key_0123456789abcdefghijklmnopqrstuv";
+/** Test keys are well-formed (prefix and checksum) so they reach the KV lookup. */
+export const testKey = (label: string): string => fixtureKey(label);
+export const DEMO_KEY = testKey("testdemo");
 
 export async function seedKey(key = DEMO_KEY, record: Record<string, unknown> = {}): Promise<string> {
   const value = { client_id: "client-a", tenant: "tenant-a", name: "test", plan: "default", scopes: ["chat"], created: "2026-01-01T00:00:00Z", ...record };

@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { applyParamPolicy } from "../src/policy/params";
 import { resetRulesCache, RULES_KEY } from "../src/rules/store";
 import { ParamPolicySchema } from "../src/rules/schema";
-import { chat, DEMO_KEY, errorOf, post, seedKey } from "./helpers";
+import { chat, DEMO_KEY, errorOf, post, seedKey, testKey } from "./helpers";
 
 const defaults = ParamPolicySchema.parse({});
 
@@ -95,28 +95,28 @@ describe("authorisation through the gateway", () => {
   });
 
   it("/v1/models lists exactly the models the client may use", async () => {
-    const key = await seedKey("aig_small_plan_key_0123456789abc", { plan: "small" });
+    const key = await seedKey(testKey("smallplankey"), { plan: "small" });
     const res = await SELF.fetch("https://gateway.test/v1/models", { headers: { authorization: `Bearer ${key}` } });
     const ids = ((await res.json()) as { data: { id: string }[] }).data.map((m) => m.id);
     expect(ids).toEqual(["mock-gpt-mini"]);
   });
 
   it("routes outside the plan: 403 route_not_allowed", async () => {
-    const key = await seedKey("aig_small_plan_key_0123456789abc", { plan: "small" });
+    const key = await seedKey(testKey("smallplankey"), { plan: "small" });
     const res = await post("/v1/embeddings", { model: "mock-gpt-mini", input: "x" }, { key });
     expect(res.status).toBe(403);
     expect((await errorOf(res)).code).toBe("route_not_allowed");
   });
 
   it("tenants are isolated: tenant-b reaches only its models, tenant-a is unaffected", async () => {
-    const b = await seedKey("aig_tenant_b_key_0123456789abcdef", { client_id: "client-b", tenant: "tenant-b" });
+    const b = await seedKey(testKey("tenantbkey"), { client_id: "client-b", tenant: "tenant-b" });
     expect((await chat("x", { model: "mock-gpt-mini" }, { key: b })).status).toBe(403);
     expect((await chat("x", { model: "mock-gpt" }, { key: b })).status).toBe(200);
     expect((await chat("x", { model: "mock-gpt-mini" }, { key: DEMO_KEY })).status).toBe(200);
   });
 
   it("a key's own model list narrows its plan", async () => {
-    const k = await seedKey("aig_narrow_key_0123456789abcdefg", { models: ["mock-gpt"] });
+    const k = await seedKey(testKey("narrowkey"), { models: ["mock-gpt"] });
     expect((await chat("x", { model: "mock-gpt-mini" }, { key: k })).status).toBe(403);
   });
 
@@ -128,7 +128,7 @@ describe("authorisation through the gateway", () => {
     expect(seen.body.logprobs).toBeUndefined();
     expect(seen.body.logit_bias).toEqual({ "42": 10 });
 
-    const small = await seedKey("aig_small_plan_key_0123456789abc", { plan: "small" });
+    const small = await seedKey(testKey("smallplankey"), { plan: "small" });
     const rej = await chat("x", { model: "mock-gpt-mini", logit_bias: { "42": 10 }, logprobs: true }, { key: small });
     expect(rej.status).toBe(403);
     expect((await errorOf(rej)).param).toBe("logit_bias");
@@ -138,7 +138,7 @@ describe("authorisation through the gateway", () => {
     const normal = await SELF.fetch("https://gateway.test/admin/v1/rules", { headers: { authorization: `Bearer ${DEMO_KEY}` } });
     expect(normal.status).toBe(403);
     expect((await errorOf(normal)).code).toBe("insufficient_scope");
-    const admin = await seedKey("aig_admin_key_0123456789abcdefghi", { scopes: ["admin"] });
+    const admin = await seedKey(testKey("adminkey"), { scopes: ["admin"] });
     const ok = await SELF.fetch("https://gateway.test/admin/v1/rules", { headers: { authorization: `Bearer ${admin}` } });
     expect(ok.status).toBe(200);
     expect(((await ok.json()) as { version: string }).version).toBe("policy-test");

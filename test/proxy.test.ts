@@ -1,7 +1,7 @@
 import { SELF } from "cloudflare:test";
 import { beforeEach, describe, expect, it } from "vitest";
 import { TEST_SECRETS } from "./config";
-import { chat, DEMO_KEY, errorOf, post, seedKey } from "./helpers";
+import { chat, DEMO_KEY, errorOf, post, seedKey, testKey } from "./helpers";
 
 beforeEach(async () => {
   await seedKey();
@@ -142,7 +142,7 @@ describe("routes and methods", () => {
 
 describe("authentication (backbone)", () => {
   it("missing, unknown and query-string keys: 401 with WWW-Authenticate", async () => {
-    for (const res of [await chat("x", {}, { key: null }), await chat("x", {}, { key: "aig_wrong_key_0123456789abcdef" })]) {
+    for (const res of [await chat("x", {}, { key: null }), await chat("x", {}, { key: testKey("wrongkey") })]) {
       expect(res.status).toBe(401);
       expect(res.headers.get("www-authenticate")).toContain('error="invalid_token"');
       expect((await errorOf(res)).code).toBe("invalid_api_key");
@@ -161,9 +161,9 @@ describe("authentication (backbone)", () => {
   });
 
   it("revoked and expired keys: 401", async () => {
-    await seedKey("aig_revoked_key_0123456789abcdef", { revoked: true });
-    await seedKey("aig_expired_key_0123456789abcdef", { expires: "2020-01-01T00:00:00Z" });
-    expect((await chat("x", {}, { key: "aig_revoked_key_0123456789abcdef" })).status).toBe(401);
-    expect((await chat("x", {}, { key: "aig_expired_key_0123456789abcdef" })).status).toBe(401);
+    await seedKey(testKey("revokedkey"), { revoked: true });
+    await seedKey(testKey("expiredkey"), { expires: "2020-01-01T00:00:00Z" });
+    expect((await chat("x", {}, { key: testKey("revokedkey") })).status).toBe(401);
+    expect((await chat("x", {}, { key: testKey("expiredkey") })).status).toBe(401);
   });
 });

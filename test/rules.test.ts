@@ -3,7 +3,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { DEFAULT_RULES } from "../src/rules/defaults";
 import { RulesDocumentSchema } from "../src/rules/schema";
 import { getRules, resetRulesCache, RULES_KEY, RULES_TTL_MS } from "../src/rules/store";
-import { chat, errorOf, seedKey } from "./helpers";
+import { chat, errorOf, seedKey, testKey } from "./helpers";
 import defaultJson from "../rules/default.json";
 import committedSchema from "../rules/schema.json";
 import { rulesJsonSchema } from "../src/rules/json-schema";
@@ -81,8 +81,8 @@ describe("unknown-field policy per plan", () => {
 
   it("another plan keeps the default policy", async () => {
     await env.CONFIG_KV.put(RULES_KEY, doc("strip", "strip"));
-    await seedKey("aig_other_plan_key_0123456789abc", { plan: "partner" });
-    expect((await chat("x", body, { key: "aig_other_plan_key_0123456789abc" })).status).toBe(400);
+    await seedKey(testKey("otherplankey"), { plan: "partner" });
+    expect((await chat("x", body, { key: testKey("otherplankey") })).status).toBe(400);
   });
 });
 

@@ -5,7 +5,7 @@
 import { SELF } from "cloudflare:test";
 import OpenAI from "openai";
 import { beforeEach, describe, expect, it } from "vitest";
-import { DEMO_KEY, seedKey } from "./helpers";
+import { DEMO_KEY, seedKey, testKey } from "./helpers";
 
 function client(apiKey = DEMO_KEY, maxRetries = 0): OpenAI {
   return new OpenAI({
@@ -53,7 +53,7 @@ describe("openai SDK through the gateway", () => {
   });
 
   it("errors arrive as the SDK's error classes with the gateway's code", async () => {
-    await expect(client("aig_not_a_real_key_0123456789").chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
+    await expect(client(testKey("notarealkey")).chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "x" }] })).rejects.toBeInstanceOf(OpenAI.AuthenticationError);
     const err = await client()
       .chat.completions.create({ model: "mock-gpt", messages: [{ role: "user", content: "x" }], temperature: "hot" as unknown as number })
       .catch((e: unknown) => e);

@@ -83,3 +83,27 @@ describe("analytics data point", () => {
     expect((p.doubles ?? []).length).toBeLessThanOrEqual(20);
   });
 });
+
+describe("API key format", () => {
+  it("new keys are well-formed, unique and 256 bits of base62", async () => {
+    const { generateApiKey, isWellFormedKey, KEY_LENGTH } = await import("../src/auth/key-format");
+    const keys = new Set(Array.from({ length: 200 }, () => generateApiKey()));
+    expect(keys.size).toBe(200);
+    for (const k of keys) {
+      expect(k).toMatch(/^aig_[0-9A-Za-z]{49}$/);
+      expect(k.length).toBe(KEY_LENGTH);
+      expect(isWellFormedKey(k)).toBe(true);
+    }
+  });
+
+  it("the checksum catches every single-character typo", async () => {
+    const { generateApiKey, isWellFormedKey } = await import("../src/auth/key-format");
+    const k = generateApiKey();
+    for (let i = 4; i < k.length; i++) {
+      const c = k[i] === "a" ? "b" : "a";
+      expect(isWellFormedKey(k.slice(0, i) + c + k.slice(i + 1)), `position ${i}`).toBe(false);
+    }
+    expect(isWellFormedKey(k.slice(0, -1))).toBe(false);
+    expect(isWellFormedKey(`xyz_${k.slice(4)}`)).toBe(false);
+  });
+});

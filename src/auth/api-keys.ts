@@ -3,10 +3,9 @@
  * Pure parts (extraction, hashing, record checks) are separate from the KV read.
  */
 import { GatewayError } from "../errors";
+import { isWellFormedKey } from "./key-format";
 import { KeyRecordSchema, type Identity, type KeyRecord } from "./identity";
 
-/** Keys are opaque to this stage; bounds only stop absurd input before hashing. */
-const KEY_SHAPE = /^[A-Za-z0-9_\-.]{16,256}$/;
 
 export type KeyFailure = "missing" | "malformed" | "unknown" | "revoked" | "expired" | "corrupt_record";
 
@@ -82,7 +81,8 @@ async function readRecord(kv: KVNamespace, hash: string): Promise<unknown> {
 /** Resolves a presented key through KV (cached per isolate). */
 export async function verifyApiKey(kv: KVNamespace, key: string | undefined, now: number): Promise<Identity | KeyFailure> {
   if (key === undefined || key === "") return "missing";
-  if (!KEY_SHAPE.test(key)) return "malformed";
+  // Prefix and checksum: a mistyped or invented key costs no hashing and no KV read.
+  if (!isWellFormedKey(key)) return "malformed";
   const hash = await sha256Hex(key);
   let entry = keyCache.get(hash);
   if (entry === undefined || now - entry.at >= KEY_CACHE_MS) {
