@@ -36,6 +36,7 @@ export const ERRORS = {
   unknown_parameter: { status: 400, type: "invalid_request_error", message: "Unrecognized request argument supplied.", retry: false },
   missing_parameter: { status: 400, type: "invalid_request_error", message: "Missing required parameter.", retry: false },
   invalid_api_key: { status: 401, type: "authentication_error", message: "Invalid or missing credentials.", retry: false },
+  auth_rate_limited: { status: 429, type: "rate_limit_error", message: "Too many failed authentication attempts. Retry later.", retry: false },
   auth_unavailable: { status: 503, type: "server_error", message: "Credentials cannot be checked right now.", retry: true },
   model_not_allowed: { status: 403, type: "permission_error", message: "This key may not use the requested model.", retry: false },
   parameter_not_allowed: { status: 403, type: "permission_error", message: "A request parameter is not allowed for this key.", retry: false },

@@ -16,7 +16,10 @@ export async function seedKey(key = DEMO_KEY, record: Record<string, unknown> = 
 }
 
 export function post(path: string, body: unknown, init: { key?: string | null; headers?: Record<string, string>; raw?: BodyInit } = {}): Promise<Response> {
-  const headers: Record<string, string> = { "content-type": "application/json", ...init.headers };
+  // A fresh address per request, so tests that fail authentication on purpose never add up
+  // to the failed-authentication throttle (test/throttle.test.ts tests that on its own).
+  const address = `2001:db8:${Math.floor(Math.random() * 0xffff).toString(16)}:${Math.floor(Math.random() * 0xffff).toString(16)}::1`;
+  const headers: Record<string, string> = { "content-type": "application/json", "cf-connecting-ip": address, ...init.headers };
   const key = init.key === undefined ? DEMO_KEY : init.key;
   if (key !== null) headers.authorization = `Bearer ${key}`;
   return SELF.fetch(`https://gateway.test${path}`, { method: "POST", headers, body: init.raw ?? JSON.stringify(body) });

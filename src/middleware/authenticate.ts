@@ -3,12 +3,14 @@
  * 401 and one generic message (RFC 6750 section 3.1: `error="invalid_token"`); which check
  * failed goes to analytics only. The active rules are loaded here as well, so that every
  * data point from this stage on, rejections included, carries the rules version.
+ * An address with too many recent failures is refused first, at no cost (auth/throttle.ts).
  */
 import type { MiddlewareHandler } from "hono";
 import { extractKey, verifyApiKey } from "../auth/api-keys";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
 import { getRules } from "../rules/store";
+import { blockedFor, clientAddress, recordFailure } from "../auth/throttle";
 
 /**
  * @example app.use("/v1/*", authenticate())
@@ -21,8 +23,17 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     c.set("rules", rules);
     log.rulesVersion = `${rules.version}@${rules.hash}`;
 
+    const address = clientAddress(c.req.raw.headers);
+    const wait = blockedFor(address, now);
+    if (wait > 0) {
+      const seconds = String(Math.ceil(wait / 1000));
+      throw new GatewayError("auth_rate_limited", { detail: "too many failed authentications", headers: { "retry-after": seconds } });
+    }
+
     const result = await verifyApiKey(c.env.CONFIG_KV, extractKey(c.req.raw.headers), now);
     if (typeof result === "string") {
+      // Counted after the response: the 401 does not wait for the limiter.
+      c.executionCtx.waitUntil(recordFailure(c.env.AUTH_FAILURES, address, now).catch(() => {}));
       throw new GatewayError("invalid_api_key", { detail: `api key ${result}`, headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
     }
     log.clientId = result.clientId;
