@@ -4,15 +4,17 @@
  * explains why each stage sits where it does.
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
- *   parse and validate -> authorise -> [admission] -> [input firewall] -> forward ->
+ *   parse and validate -> authorise -> admission -> [input firewall] -> forward ->
  *   [output protection] -> [settle usage]
  *
  * Stages in brackets are filled by later work (quotas, firewall, response
  * protection); they go exactly where they are listed, so every stage keeps its guarantees.
  */
 import { Hono } from "hono";
+import { revokeKey } from "./admin/keys";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
+import { admission } from "./middleware/admission";
 import { analytics } from "./middleware/analytics";
 import { authenticate } from "./middleware/authenticate";
 import { authorise, requireScope } from "./middleware/authorise";
@@ -38,7 +40,8 @@ app.use("/v1/*", bodyLimit());
 app.use("/v1/*", authenticate());
 app.use("/v1/*", parseAndValidate());
 app.use("/v1/*", authorise());
-// admission (one Durable Object call) and the input firewall go here.
+app.use("/v1/*", admission());
+// the input firewall goes here.
 
 app.get("/v1/models", listModels);
 app.post("/v1/chat/completions", forwardRequest);
@@ -48,9 +51,11 @@ app.post("/v1/completions", forwardRequest);
 // output protection wraps the forwarded response; usage settles after it (waitUntil).
 
 // Operator endpoints: the same credentials, plus the admin scope.
+app.use("/admin/*", bodyLimit());
 app.use("/admin/*", authenticate());
 app.use("/admin/*", requireScope("admin"));
 app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
+app.post("/admin/v1/keys/revoke", revokeKey);
 
 app.onError((err, c) => {
   const error = toGatewayError(err);

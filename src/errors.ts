@@ -50,6 +50,7 @@ export const ERRORS = {
   upstream_response_too_large: { status: 502, type: "server_error", message: "The model provider's response exceeded the size limit.", retry: false },
   upstream_timeout: { status: 504, type: "server_error", message: "The model provider did not answer in time.", retry: true },
   stream_interrupted: { status: 502, type: "server_error", message: "The response stream was interrupted.", retry: true },
+  admission_unavailable: { status: 503, type: "server_error", message: "The gateway cannot check this client's limits right now.", retry: true },
   provider_not_configured: { status: 503, type: "server_error", message: "The gateway is not configured for this model.", retry: false },
   config_invalid: { status: 503, type: "server_error", message: "The gateway configuration is invalid.", retry: false },
   rules_unavailable: { status: 503, type: "server_error", message: "The gateway has no valid rules and refuses to run unchecked.", retry: true },

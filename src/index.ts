@@ -3,6 +3,8 @@
  */
 import { app } from "./app";
 
+export { ClientState } from "./admission/client-state";
+
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),
 } satisfies ExportedHandler<Env>;

@@ -22,6 +22,7 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/v1/models": { route: "models", method: "GET" },
   "/healthz": { route: "healthz", method: "GET" },
   "/admin/v1/rules": { route: "admin", method: "GET" },
+  "/admin/v1/keys/revoke": { route: "admin", method: "POST" },
 };
 
 export function isApiRoute(route: Route): route is ApiRoute {

@@ -93,5 +93,7 @@ export async function verifyApiKey(kv: KVNamespace, key: string | undefined, now
   }
   if (entry.raw === null) return "unknown";
   // Expiry is checked against `now` on every request, cached or not.
-  return checkRecord(entry.raw, now);
+  const result = checkRecord(entry.raw, now);
+  if (typeof result !== "string") result.keyHash = hash;
+  return result;
 }

@@ -15,6 +15,7 @@ export const KeyRecordSchema = z.object({
   created: z.string().optional(),
   expires: z.string().optional(),
   revoked: z.boolean().optional(),
+  revoked_at: z.string().optional(),
 });
 export type KeyRecord = z.infer<typeof KeyRecordSchema>;
 
@@ -23,6 +24,8 @@ export interface Identity {
   tenant: string;
   plan: string;
   scopes: readonly string[];
+  /** SHA-256 hex of the API key, so admission can check strongly consistent revocation. */
+  keyHash?: string;
   /** The credential's own model list, when it narrows the plan's. */
   models?: readonly string[];
   /** How the caller proved who it is. */
