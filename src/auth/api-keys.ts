@@ -34,9 +34,16 @@ export const keyStorageName = (hash: string): string => `apikey:${hash}`;
 
 /** Checks a stored record at time `now`; returns the identity or why it is refused. */
 export function checkRecord(raw: unknown, now: number): Identity | KeyFailure {
+  return checkParsed(parseRecord(raw), now);
+}
+
+function parseRecord(raw: unknown): KeyRecord | "corrupt" {
   const parsed = KeyRecordSchema.safeParse(raw);
-  if (!parsed.success) return "corrupt_record";
-  const rec: KeyRecord = parsed.data;
+  return parsed.success ? parsed.data : "corrupt";
+}
+
+function checkParsed(rec: KeyRecord | "corrupt", now: number): Identity | KeyFailure {
+  if (rec === "corrupt") return "corrupt_record";
   if (rec.revoked === true) return "revoked";
   if (rec.expires !== undefined) {
     const t = Date.parse(rec.expires);
@@ -49,13 +56,15 @@ export function checkRecord(raw: unknown, now: number): Identity | KeyFailure {
 }
 
 /**
- * Per-isolate cache of KV lookups, keyed by the key's hash (never the key). Bounded, and
- * short-lived so a revocation written to KV is honoured within KEY_CACHE_MS plus KV's own
- * propagation; docs/auth.md states the bound.
+ * Per-isolate cache of KV lookups. It is keyed by the presented key itself so that a warm
+ * request costs one Map lookup instead of a SHA-256 (keys never leave this isolate's memory;
+ * KV and logs only ever see the hash). Bounded, and short-lived so a revocation written to KV
+ * is honoured within KEY_CACHE_MS plus KV's own propagation; the client's Durable Object
+ * refuses a revoked key at once regardless (docs/auth.md).
  */
 export const KEY_CACHE_MS = 10_000;
 const KEY_CACHE_MAX = 10_000;
-const keyCache = new Map<string, { raw: unknown; at: number }>();
+const keyCache = new Map<string, { hash: string; rec: KeyRecord | "corrupt" | null; at: number }>();
 
 /** For tests: forget cached key records. */
 export function resetKeyCache(): void {
@@ -83,17 +92,19 @@ export async function verifyApiKey(kv: KVNamespace, key: string | undefined, now
   if (key === undefined || key === "") return "missing";
   // Prefix and checksum: a mistyped or invented key costs no hashing and no KV read.
   if (!isWellFormedKey(key)) return "malformed";
-  const hash = await sha256Hex(key);
-  let entry = keyCache.get(hash);
+  let entry = keyCache.get(key);
   if (entry === undefined || now - entry.at >= KEY_CACHE_MS) {
-    entry = { raw: await readRecord(kv, hash), at: now };
+    const hash = entry?.hash ?? (await sha256Hex(key));
+    const raw = await readRecord(kv, hash);
+    entry = { hash, rec: raw === null ? null : parseRecord(raw), at: now };
     if (keyCache.size >= KEY_CACHE_MAX) keyCache.delete(keyCache.keys().next().value as string);
-    keyCache.delete(hash);
-    keyCache.set(hash, entry);
+    keyCache.delete(key);
+    keyCache.set(key, entry);
   }
-  if (entry.raw === null) return "unknown";
-  // Expiry is checked against `now` on every request, cached or not.
-  const result = checkRecord(entry.raw, now);
+  const hash = entry.hash;
+  if (entry.rec === null) return "unknown";
+  // Revocation and expiry are checked against `now` on every request, cached or not.
+  const result = checkParsed(entry.rec, now);
   if (typeof result !== "string") result.keyHash = hash;
   return result;
 }

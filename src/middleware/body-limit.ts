@@ -46,7 +46,9 @@ export function bodyLimit(): MiddlewareHandler<AppEnv> {
     }
     let body: Uint8Array | undefined;
     try {
-      body = await readUpTo(c.req.raw.body, max);
+      // With a declared length under the cap the runtime may read the body in one go (a body
+      // longer than its Content-Length is a framing error the runtime refuses itself).
+      body = declared !== undefined ? new Uint8Array(await c.req.raw.arrayBuffer()) : await readUpTo(c.req.raw.body, max);
     } catch {
       throw new GatewayError("invalid_json", { message: "The request body could not be read.", detail: "body read failed" });
     }
