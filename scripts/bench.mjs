@@ -491,8 +491,9 @@ async function runRounds(running, options) {
  * @param {Map<string, Stats>} stats
  * @param {{ raw: number, gzip: number }} bundle
  * @param {ReturnType<typeof parseOptions>} options
+ * @param {Record<string, number>} stages CPU microseconds per request of each pure stage
  */
-function report(stats, bundle, options) {
+function report(stats, bundle, options, stages) {
   printTable(stats, bundle, options);
   for (const [id, s] of stats) {
     if (failureShare(s) > ERROR_BUDGET) {
@@ -503,7 +504,8 @@ function report(stats, bundle, options) {
   if (busiest > OTHER_CPU_BUDGET_PCT) {
     console.log(`WARNING: other processes used up to ${round(busiest, 1)}% of the CPU during measurement; rerun on a quiet machine before trusting the ratios`);
   }
-  console.log(JSON.stringify(summarise(stats, bundle, options)));
+  console.log(`stage CPU (us/request): ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(", ")}`);
+  console.log(JSON.stringify({ ...summarise(stats, bundle, options), stage_us: stages }));
 }
 
 async function main() {
@@ -530,7 +532,11 @@ async function main() {
 
     const running = await startTargets(built, { url: mock.url, key }, cleanup);
     const samples = await runRounds(running, options);
-    report(new Map([...samples].map(([id, list]) => [id, combine(list)])), bundle, options);
+    // Per-stage CPU, measured after the load so the two never compete for the cores.
+    progress("measuring per-stage CPU (scripts/bench-stages.ts)");
+    const { stageCosts } = await tsImport("./bench-stages.ts", import.meta.url);
+    const stages = await stageCosts();
+    report(new Map([...samples].map(([id, list]) => [id, combine(list)])), bundle, options, stages);
   } finally {
     for (const close of cleanup.reverse()) await close().catch(() => {});
   }
