@@ -6,6 +6,7 @@
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../errors";
 import { getConfig, type AppEnv } from "../env";
+import { concatBytes } from "../util/bytes";
 
 /** Reads a stream up to `max` bytes; undefined when it is longer. */
 export async function readUpTo(stream: ReadableStream<Uint8Array> | null, max: number): Promise<Uint8Array | undefined> {
@@ -23,14 +24,7 @@ export async function readUpTo(stream: ReadableStream<Uint8Array> | null, max: n
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0];
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const ch of chunks) {
-    out.set(ch, off);
-    off += ch.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
 
 /**

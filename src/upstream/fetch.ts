@@ -4,6 +4,7 @@
  */
 import { GatewayError } from "../errors";
 import type { Provider } from "../env";
+import { concatBytes } from "../util/bytes";
 
 export interface UpstreamCall {
   response: Response;
@@ -96,11 +97,5 @@ export async function readCapped(call: UpstreamCall, maxBytes: number, providerI
   } finally {
     call.clearTimer();
   }
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const c of chunks) {
-    out.set(c, off);
-    off += c.byteLength;
-  }
-  return out;
+  return concatBytes(chunks, total);
 }
