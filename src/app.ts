@@ -5,13 +5,14 @@
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
  *   parse and validate -> authorise -> admission -> [input firewall] -> forward ->
- *   [output protection] -> [settle usage]
+ *   [output protection] -> settle usage
  *
  * Stages in brackets are filled by later work (quotas, firewall, response
  * protection); they go exactly where they are listed, so every stage keeps its guarantees.
  */
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
+import { usage } from "./admission/usage";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
 import { admission } from "./middleware/admission";
@@ -22,6 +23,7 @@ import { bodyLimit } from "./middleware/body-limit";
 import { corsStage } from "./middleware/cors";
 import { newRequestId, requestId } from "./middleware/request-id";
 import { resolveRoute } from "./middleware/route";
+import { settleUsage } from "./middleware/settle";
 import { parseAndValidate } from "./middleware/validate";
 import { forwardRequest } from "./upstream/forward";
 import { listModels } from "./upstream/models";
@@ -40,10 +42,13 @@ app.use("/v1/*", bodyLimit());
 app.use("/v1/*", authenticate());
 app.use("/v1/*", parseAndValidate());
 app.use("/v1/*", authorise());
+// settle wraps everything after it; its work runs once the response (or stream) has ended.
+app.use("/v1/*", settleUsage());
 app.use("/v1/*", admission());
 // the input firewall goes here.
 
 app.get("/v1/models", listModels);
+app.get("/v1/usage", usage);
 app.post("/v1/chat/completions", forwardRequest);
 app.post("/v1/responses", forwardRequest);
 app.post("/v1/embeddings", forwardRequest);

@@ -11,6 +11,7 @@ import type { RequestLog } from "./analytics/record";
 import type { Identity } from "./auth/identity";
 import type { RulesState } from "./rules/store";
 import type { Route } from "./routes";
+import type { Limits } from "./quota/limits";
 
 const ProviderSchema = z.strictObject({
   /** Stable name used in `fallback` and analytics. */
@@ -77,6 +78,35 @@ export interface AppVariables {
   rules: RulesState;
   /** Set by the forward stage for streams: settles when the stream has ended. */
   streamDone: Promise<void>;
+  /** Set by admission when quota was reserved: what the settle stage must settle. */
+  reservation: ReservationRef;
+  /** Set by the forward stage: whether the provider was reached and what it reported. */
+  upstream: UpstreamOutcome;
+}
+
+export interface ReservationRef {
+  clientId: string;
+  limits: Limits;
+  /** Output tokens the budgets pay for (all choices), when smaller than the cap. */
+  granted: number | undefined;
+  /** Set when a tenant budget was reserved too. */
+  tenantLimits: Limits | undefined;
+  /** True when the reservation must be released whatever happens (a later check refused). */
+  released: boolean;
+  /** The admission estimate of input tokens, charged when the provider reports no usage. */
+  inputEstimate: number;
+  tenant: string;
+}
+
+export interface UpstreamOutcome {
+  /** The provider produced output the client may have received. */
+  reached: boolean;
+  /** Tokens as the provider reported them; undefined when it did not. */
+  inputTokens: number | undefined;
+  outputTokens: number | undefined;
+  /** For streams cut or abandoned: output tokens counted from the deltas that were sent. */
+  countedOutputTokens: number | undefined;
+  aborted: boolean;
 }
 
 export type AppEnv = { Bindings: Env; Variables: AppVariables };

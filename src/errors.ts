@@ -14,6 +14,7 @@ export type ErrorType =
   | "permission_error"
   | "not_found_error"
   | "rate_limit_error"
+  | "insufficient_quota"
   | "server_error";
 
 interface ErrorSpec {
@@ -50,6 +51,11 @@ export const ERRORS = {
   upstream_response_too_large: { status: 502, type: "server_error", message: "The model provider's response exceeded the size limit.", retry: false },
   upstream_timeout: { status: 504, type: "server_error", message: "The model provider did not answer in time.", retry: true },
   stream_interrupted: { status: 502, type: "server_error", message: "The response stream was interrupted.", retry: true },
+  rate_limited: { status: 429, type: "rate_limit_error", message: "Rate limit reached for this key. Retry after the time in Retry-After.", retry: true },
+  concurrency_limited: { status: 429, type: "rate_limit_error", message: "Too many streams open at once for this key.", retry: true },
+  insufficient_quota: { status: 429, type: "insufficient_quota", message: "This key's budget is used up for the current period.", retry: false },
+  request_exceeds_limit: { status: 400, type: "invalid_request_error", message: "This request alone is larger than this key's token limit allows.", retry: false },
+  model_not_priced: { status: 403, type: "permission_error", message: "This model cannot be used under a spend budget.", retry: false },
   admission_unavailable: { status: 503, type: "server_error", message: "The gateway cannot check this client's limits right now.", retry: true },
   provider_not_configured: { status: 503, type: "server_error", message: "The gateway is not configured for this model.", retry: false },
   config_invalid: { status: 503, type: "server_error", message: "The gateway configuration is invalid.", retry: false },

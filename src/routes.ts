@@ -5,7 +5,7 @@
 
 /** Routes whose JSON body is validated and forwarded to a provider. */
 export type ApiRoute = "chat" | "responses" | "embeddings" | "completions";
-export type Route = ApiRoute | "models" | "healthz" | "admin";
+export type Route = ApiRoute | "models" | "usage" | "healthz" | "admin";
 
 export interface RouteSpec {
   readonly route: Route;
@@ -20,6 +20,7 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/v1/embeddings": { route: "embeddings", method: "POST", upstreamPath: "/embeddings" },
   "/v1/completions": { route: "completions", method: "POST", upstreamPath: "/completions" },
   "/v1/models": { route: "models", method: "GET" },
+  "/v1/usage": { route: "usage", method: "GET" },
   "/healthz": { route: "healthz", method: "GET" },
   "/admin/v1/rules": { route: "admin", method: "GET" },
   "/admin/v1/keys/revoke": { route: "admin", method: "POST" },

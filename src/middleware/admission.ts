@@ -1,26 +1,38 @@
 /**
  * Stage 7: admission. Exactly one RPC call to the client's Durable Object per request,
- * which answers for everything that must be exact about the client (today: API keys
- * revoked since KV last caught up; the quota work adds limits and budgets to the same call).
+ * which answers for everything that must be exact about the client: API keys revoked since
+ * KV last caught up, and every rate limit and budget of the client's plan at once (an
+ * optional tenant-wide budget adds one call to the tenant's object; docs/limits.md).
  *
- * Failure is closed: an object that cannot answer means 503, never "admitted". Errors that
- * the runtime marks `.overloaded` are not retried (retrying feeds the overload); errors
- * marked `.retryable` are retried once with a fresh stub, as Cloudflare's guidance says.
+ * What a request reserves: estimated input tokens plus its output cap (max_tokens after the
+ * plan's clamping, else the plan's default) times `n`. The settle stage replaces that with
+ * actual usage after the response.
+ *
+ * Failure: an object that cannot answer is 503 unless the rules say `quota_failure_mode:
+ * "open"`. Errors the runtime marks `.overloaded` are not retried (retrying feeds the
+ * overload); errors marked `.retryable` are retried once with a fresh stub.
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import type { AdmitRequest, AdmitResult } from "../admission/client-state";
-import { GatewayError } from "../errors";
+import { GatewayError, type ErrorCode } from "../errors";
 import type { AppEnv } from "../env";
+import { rateLimitHeaders } from "../quota/headers";
+import { LimitsSchema, type Limits } from "../quota/limits";
+import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
+import { isApiRoute } from "../routes";
+import { planFor } from "../rules/schema";
 
 interface DurableObjectErrorFlags {
   overloaded?: boolean;
   retryable?: boolean;
 }
 
-export async function admitWithRetry(ns: AppEnv["Bindings"]["CLIENT_STATE"], clientId: string, req: AdmitRequest): Promise<AdmitResult> {
+type Namespace = AppEnv["Bindings"]["CLIENT_STATE"];
+
+export async function admitWithRetry(ns: Namespace, name: string, req: AdmitRequest): Promise<AdmitResult> {
   for (let attempt = 0; ; attempt++) {
     try {
-      return await ns.get(ns.idFromName(clientId)).admit(req);
+      return await ns.get(ns.idFromName(name)).admit(req);
     } catch (err) {
       const flags = (typeof err === "object" && err !== null ? err : {}) as DurableObjectErrorFlags;
       if (flags.overloaded === true) throw new GatewayError("admission_unavailable", { detail: "client object overloaded" });
@@ -30,16 +42,95 @@ export async function admitWithRetry(ns: AppEnv["Bindings"]["CLIENT_STATE"], cli
   }
 }
 
+const REFUSAL_CODES: Record<Exclude<AdmitResult, { ok: true }>["reason"], ErrorCode> = {
+  revoked: "invalid_api_key",
+  rate_limited: "rate_limited",
+  too_many_streams: "concurrency_limited",
+  insufficient_quota: "insufficient_quota",
+  exceeds_capacity: "request_exceeds_limit",
+  unpriced_model: "model_not_priced",
+};
+
+function refusalError(result: Exclude<AdmitResult, { ok: true }>, scope: string): GatewayError {
+  const code = REFUSAL_CODES[result.reason];
+  if (result.reason === "revoked") {
+    return new GatewayError(code, { detail: "api key revoked (client object)", headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
+  }
+  const headers = rateLimitHeaders(result.policies, { policy: result.policy, retryAfterMs: result.retryAfterMs });
+  return new GatewayError(code, { detail: `${scope} ${result.reason}: ${result.policy}`, headers });
+}
+
+/**
+ * Makes the forwarded output cap match what was reserved, so a plain response cannot run
+ * past its reservation: lowered to the grant when a budget had less room, and set to the
+ * plan's default when the client gave none but a token or spend limit depends on it.
+ */
+function capOutput(c: Context<AppEnv>, limits: Limits, granted: number | undefined, cap: number | undefined, n: number): void {
+  const route = c.var.route;
+  if (route === "embeddings" || !isApiRoute(route)) return;
+  const metered = limits.tokens_per_minute !== undefined || limits.daily_tokens !== undefined || limits.monthly_tokens !== undefined || limits.daily_spend_usd !== undefined || limits.monthly_spend_usd !== undefined;
+  if (!metered) return;
+  const perChoice = Math.min(cap ?? limits.default_output_cap, granted === undefined ? Infinity : Math.max(1, Math.floor(granted / n)));
+  if (cap !== undefined && perChoice >= cap) return;
+  const field = route === "responses" ? "max_output_tokens" : route === "chat" && c.var.body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
+  c.set("body", { ...c.var.body, [field]: perChoice });
+}
+
 /**
  * @example app.use("/v1/*", admission())
  */
 export function admission(): MiddlewareHandler<AppEnv> {
   return async function admissionStage(c, next) {
-    const identity = c.var.identity;
-    const result = await admitWithRetry(c.env.CLIENT_STATE, identity.clientId, { keyHash: identity.keyHash ?? "", now: Date.now() });
-    if (!result.ok) {
-      throw new GatewayError("invalid_api_key", { detail: "api key revoked (client object)", headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
+    const { identity, route } = c.var;
+    const rules = c.var.rules.doc;
+    const now = Date.now();
+    const req: AdmitRequest = { keyHash: identity.keyHash ?? "", now };
+    const plan = planFor(rules, identity.plan);
+    const limits = plan.limits;
+    let cap: number | undefined;
+    let n = 1;
+    if (isApiRoute(route)) {
+      const body = c.var.body;
+      cap = outputCapOf(route, body);
+      const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);
+      n = typeof body.n === "number" ? body.n : 1;
+      const request = { id: c.var.requestId, model: String(body.model), inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
+      req.quota = { limits, prices: rules.prices, request };
+    }
+
+    let result: AdmitResult;
+    try {
+      result = await admitWithRetry(c.env.CLIENT_STATE, identity.clientId, req);
+    } catch (err) {
+      if (rules.quota_failure_mode === "open" && err instanceof GatewayError) {
+        // The operator chose availability over exactness: admitted unmetered, and recorded.
+        c.var.log.ruleIds.push("quota.fail_open");
+        return next();
+      }
+      throw err;
+    }
+    if (!result.ok) throw refusalError(result, "client");
+
+    const tenantBudget = Object.hasOwn(rules.tenants, identity.tenant) ? rules.tenants[identity.tenant]?.budget : undefined;
+    let tenantLimits: Limits | undefined;
+    if (tenantBudget !== undefined && req.quota !== undefined) {
+      tenantLimits = LimitsSchema.parse({ ...tenantBudget, allow_unpriced: limits.allow_unpriced });
+      const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } });
+      if (!tenant.ok) {
+        // The client's reservation must not leak when the tenant refuses.
+        c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
+        throw refusalError(tenant, "tenant");
+      }
+    }
+
+    if (result.reservation !== undefined) {
+      const granted = result.reservation.grantedOutputTokens;
+      capOutput(c, limits, granted, cap, n);
+      c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted, tenantLimits, released: false, inputEstimate: req.quota?.request.inputTokens ?? 0 });
     }
     await next();
+    if (result.policies !== undefined && result.policies.length > 0) {
+      for (const [name, value] of Object.entries(rateLimitHeaders(result.policies))) c.res.headers.set(name, value);
+    }
   };
 }

@@ -19,7 +19,7 @@ export interface ModelScope {
 export function modelAllowed(rules: RulesDocument, scope: ModelScope, model: string): boolean {
   if (!scope.plan.models.some((p) => matchesModel(p, model))) return false;
   const tenant = Object.hasOwn(rules.tenants, scope.tenant) ? rules.tenants[scope.tenant] : undefined;
-  if (tenant !== undefined && !tenant.models.some((p) => matchesModel(p, model))) return false;
+  if (tenant?.models !== undefined && !tenant.models.some((p) => matchesModel(p, model))) return false;
   if (scope.own !== undefined && !scope.own.some((p) => matchesModel(p, model))) return false;
   return true;
 }

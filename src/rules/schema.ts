@@ -5,6 +5,7 @@
  * Later stages add sections here; every addition needs a default so old documents stay valid.
  */
 import { z } from "zod";
+import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema } from "../quota/limits";
 
 export const UnknownFieldPolicySchema = z
   .enum(["reject", "strip", "pass"])
@@ -47,7 +48,7 @@ export const ParamPolicySchema = z.strictObject({
 });
 export type ParamPolicy = z.infer<typeof ParamPolicySchema>;
 
-export const ROUTE_NAMES = ["chat", "responses", "embeddings", "completions", "models"] as const;
+export const ROUTE_NAMES = ["chat", "responses", "embeddings", "completions", "models", "usage"] as const;
 
 export const PlanSchema = z.strictObject({
   unknown_fields: UnknownFieldPolicySchema.default("reject"),
@@ -55,6 +56,8 @@ export const PlanSchema = z.strictObject({
   models: z.array(z.string().min(1).max(128)).default(["*"]),
   routes: z.array(z.enum(ROUTE_NAMES)).default([...ROUTE_NAMES]),
   params: ParamPolicySchema.default(ParamPolicySchema.parse({})),
+  /** Rate limits and budgets per client of this plan (docs/limits.md). */
+  limits: LimitsSchema.default(LimitsSchema.parse({})),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
@@ -72,7 +75,20 @@ export const RulesDocumentSchema = z.strictObject({
    * Per-tenant restrictions on top of the plan: a tenant's clients reach only these models.
    * A tenant not listed here is limited by its plans alone.
    */
-  tenants: z.record(z.string().min(1).max(96), z.strictObject({ models: z.array(z.string().min(1).max(128)) })).default({}),
+  tenants: z
+    .record(
+      z.string().min(1).max(96),
+      z.strictObject({
+        models: z.array(z.string().min(1).max(128)).optional(),
+        /** A budget shared by all clients of the tenant: one more Durable Object call per request. */
+        budget: TenantBudgetSchema.optional(),
+      }),
+    )
+    .default({}),
+  /** USD per million tokens, per model (exact name or `prefix*`), for spend budgets. */
+  prices: PriceTableSchema.default({}),
+  /** What happens when a client's Durable Object cannot answer: `closed` (503) or `open` (admit unmetered). */
+  quota_failure_mode: QuotaFailureModeSchema,
 });
 export type RulesDocument = z.infer<typeof RulesDocumentSchema>;
 

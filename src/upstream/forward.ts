@@ -7,7 +7,7 @@
  */
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
-import { getConfig, providerKey, type AppEnv, type Provider } from "../env";
+import { getConfig, providerKey, type AppEnv, type Provider, type UpstreamOutcome } from "../env";
 import { ROUTES } from "../routes";
 import { callProvider, readCapped, type UpstreamCall } from "./fetch";
 import { clientHeaders, upstreamHeaders } from "./headers";
@@ -93,7 +93,13 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const chain = providerChain(config, model);
   if (chain.length === 0 || spec?.upstreamPath === undefined) throw new GatewayError("model_not_found", { param: "model", detail: "no provider serves this model" });
 
-  const { call, provider } = await callChain(c, chain, spec.upstreamPath, body, model);
+  // Streams: ask the provider for usage so the settle stage charges what it reports rather
+  // than an estimate; the usage chunk is kept from clients that did not ask for it.
+  const route = c.var.route;
+  const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
+  const askUsage = body.stream === true && (route === "chat" || route === "completions") && !clientWantsUsage;
+  const sent = askUsage ? { ...body, stream_options: { ...(body.stream_options as object | undefined), include_usage: true } } : body;
+  const { call, provider } = await callChain(c, chain, spec.upstreamPath, sent, model);
   const res = call.response;
   if (res.status < 200 || res.status >= 300) throw await providerError(call, provider);
 
@@ -105,7 +111,16 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   if (wantsStream && isSse && res.body !== null) {
     call.clearTimer();
     const kind = c.var.route as StreamKind;
-    const guarded = guardStream(res.body, { kind, idleTimeoutMs: provider.idle_timeout_ms, maxBytes: config.max_response_bytes, abort: call.abort });
+    const guarded = guardStream(res.body, {
+      kind,
+      idleTimeoutMs: provider.idle_timeout_ms,
+      maxBytes: config.max_response_bytes,
+      abort: call.abort,
+      maxOutputTokens: c.var.reservation?.granted,
+      hideUsageChunk: askUsage,
+    });
+    const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;
+    c.set("upstream", outcome);
     c.set(
       "streamDone",
       guarded.done.then((s) => {
@@ -113,6 +128,11 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         log.streamCut = s.outcome === "cut";
         if (s.errorCode !== "") log.errorCode = s.errorCode;
         if (s.usage !== undefined) Object.assign(log, { promptTokens: s.usage.promptTokens, completionTokens: s.usage.completionTokens, totalTokens: s.usage.totalTokens });
+        outcome.inputTokens = s.usage?.promptTokens;
+        outcome.outputTokens = s.usage?.completionTokens;
+        outcome.countedOutputTokens = s.countedOutputTokens;
+        // A stream the gateway or the client ended early is charged for what was generated.
+        outcome.aborted = s.outcome !== "complete";
       }),
     );
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -130,6 +150,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   }
   const usage = usageFromBody(parsed);
   if (usage !== undefined) Object.assign(log, { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens });
+  c.set("upstream", { reached: true, inputTokens: usage?.promptTokens, outputTokens: usage?.completionTokens, countedOutputTokens: undefined, aborted: false });
   log.responseBytes = bytes.byteLength;
   headers.set("content-type", "application/json");
   return new Response(bytes, { status: res.status, headers });

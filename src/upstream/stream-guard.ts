@@ -9,7 +9,8 @@
  */
 import { errorBody, GatewayError, type ErrorCode } from "../errors";
 import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
-import { usageFromEvent, type Usage } from "./usage";
+import { estimateTextTokens } from "../quota/tokens";
+import { usageFromBody, type Usage } from "./usage";
 
 export type StreamKind = "chat" | "completions" | "responses";
 
@@ -18,7 +19,10 @@ export interface StreamSummary {
   outcome: "complete" | "cut" | "cancelled";
   errorCode: ErrorCode | "";
   bytes: number;
+  /** As the provider reported it, when it did. */
   usage: Usage | undefined;
+  /** Output tokens estimated from the deltas forwarded to the client. */
+  countedOutputTokens: number;
 }
 
 export interface GuardOptions {
@@ -27,6 +31,30 @@ export interface GuardOptions {
   maxBytes: number;
   /** Aborts the upstream request. */
   abort: (reason: string) => void;
+  /**
+   * Output tokens the client's budget pays for; past it the stream is cut with
+   * `insufficient_quota` (mid-stream enforcement). Undefined: no budget limit.
+   */
+  maxOutputTokens?: number | undefined;
+  /** The gateway asked for usage the client did not: keep the usage-only chunk from it. */
+  hideUsageChunk?: boolean;
+}
+
+/** The text a delta event adds to the output, for counting; "" for events that add none. */
+export function deltaText(kind: StreamKind, data: unknown): string {
+  if (typeof data !== "object" || data === null) return "";
+  const d = data as { choices?: unknown; type?: unknown; delta?: unknown };
+  if (kind === "responses") return d.type === "response.output_text.delta" && typeof d.delta === "string" ? d.delta : "";
+  if (!Array.isArray(d.choices)) return "";
+  let out = "";
+  for (const ch of d.choices as { delta?: { content?: unknown; tool_calls?: { function?: { arguments?: unknown } }[] }; text?: unknown }[]) {
+    if (typeof ch.text === "string") out += ch.text;
+    const delta = ch.delta;
+    if (delta === undefined) continue;
+    if (typeof delta.content === "string") out += delta.content;
+    for (const call of delta.tool_calls ?? []) if (typeof call.function?.arguments === "string") out += call.function.arguments;
+  }
+  return out;
 }
 
 const encoder = new TextEncoder();
@@ -48,6 +76,7 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   let terminal = false;
   let bytes = 0;
   let usage: Usage | undefined;
+  let counted = 0;
   let settle!: (s: StreamSummary) => void;
   const done = new Promise<StreamSummary>((r) => (settle = r));
   let finished = false;
@@ -55,7 +84,7 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
-    settle({ outcome, errorCode, bytes, usage });
+    settle({ outcome, errorCode, bytes, usage, countedOutputTokens: counted });
   };
 
   const readWithIdle = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
@@ -118,9 +147,29 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
     let out = "";
     for (const ev of events) {
       if (terminal) break; // nothing is forwarded after the end marker
-      out += ev.raw;
-      if (ev.data.includes('"usage"')) usage = usageFromEvent(opts.kind, ev.data) ?? usage;
       if (isTerminal(opts.kind, ev)) terminal = true;
+      let json: unknown;
+      if (ev.data.startsWith("{")) {
+        try {
+          json = JSON.parse(ev.data);
+        } catch {
+          json = undefined;
+        }
+      }
+      if (json !== undefined) {
+        const reported = usageFromBody(opts.kind === "responses" ? (json as { response?: unknown }).response : json);
+        if (reported !== undefined && ev.data.includes('"usage"')) usage = reported;
+        counted += estimateTextTokens(deltaText(opts.kind, json));
+        if (opts.maxOutputTokens !== undefined && counted > opts.maxOutputTokens) {
+          // Mid-stream enforcement: what was sent so far goes out, this event does not.
+          if (out !== "") controller.enqueue(encoder.encode(out));
+          cut(controller, "insufficient_quota", "budget reached mid-stream");
+          return true;
+        }
+        const usageOnly = reported !== undefined && Array.isArray((json as { choices?: unknown }).choices) && (json as { choices: unknown[] }).choices.length === 0;
+        if (usageOnly && opts.hideUsageChunk === true) continue;
+      }
+      out += ev.raw;
     }
     if (out === "") return false;
     controller.enqueue(encoder.encode(out));

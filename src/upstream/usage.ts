@@ -18,18 +18,3 @@ export function usageFromBody(body: unknown): Usage | undefined {
   const totalTokens = num(r.total_tokens) || promptTokens + completionTokens;
   return { promptTokens, completionTokens, totalTokens };
 }
-
-/** Usage from one SSE event's data: a chat/completions usage chunk, or `response.completed`. */
-export function usageFromEvent(kind: "chat" | "completions" | "responses", data: string): Usage | undefined {
-  let json: unknown;
-  try {
-    json = JSON.parse(data);
-  } catch {
-    return undefined;
-  }
-  if (kind === "responses") {
-    const resp = (json as { response?: unknown } | null)?.response;
-    return usageFromBody(resp);
-  }
-  return usageFromBody(json);
-}
