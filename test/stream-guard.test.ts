@@ -122,3 +122,33 @@ describe("guardStream", () => {
     expect(await new Response(g.stream).text()).toBe("data: [DONE]\n\n");
   });
 });
+
+describe("mid-stream budget", () => {
+  it("cuts with insufficient_quota before the event that would pass the budget", async () => {
+    const chunk = (text: string) => ev({ choices: [{ index: 0, delta: { content: text } }] });
+    const aborts: string[] = [];
+    const g = guardStream(source([chunk("one two three"), chunk(" four five six seven eight nine ten"), "data: [DONE]\n\n"]), {
+      kind: "chat",
+      idleTimeoutMs: 1000,
+      maxBytes: 1 << 20,
+      abort: (r) => aborts.push(r),
+      maxOutputTokens: 4,
+    });
+    const out = await new Response(g.stream).text();
+    expect(out).toContain("one two three");
+    expect(out).not.toContain("four");
+    expect(out).toContain('"code":"insufficient_quota"');
+    expect(out.endsWith("data: [DONE]\n\n")).toBe(true);
+    const s = await g.done;
+    expect(s.countedOutputTokens).toBeLessThanOrEqual(4);
+    expect(aborts).toHaveLength(1);
+  });
+
+  it("hides the usage-only chunk it asked for, but still reads it", async () => {
+    const usage = ev({ choices: [], usage: { prompt_tokens: 2, completion_tokens: 3, total_tokens: 5 } });
+    const g = guardStream(source([ev({ choices: [{ delta: { content: "hi" } }] }), usage, "data: [DONE]\n\n"]), { kind: "chat", idleTimeoutMs: 1000, maxBytes: 1 << 20, abort: () => {}, hideUsageChunk: true });
+    const out = await new Response(g.stream).text();
+    expect(out).not.toContain("usage");
+    expect((await g.done).usage?.totalTokens).toBe(5);
+  });
+});

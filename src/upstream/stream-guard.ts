@@ -159,13 +159,14 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
       if (json !== undefined) {
         const reported = usageFromBody(opts.kind === "responses" ? (json as { response?: unknown }).response : json);
         if (reported !== undefined && ev.data.includes('"usage"')) usage = reported;
-        counted += estimateTextTokens(deltaText(opts.kind, json));
-        if (opts.maxOutputTokens !== undefined && counted > opts.maxOutputTokens) {
+        const next = counted + estimateTextTokens(deltaText(opts.kind, json));
+        if (opts.maxOutputTokens !== undefined && next > opts.maxOutputTokens) {
           // Mid-stream enforcement: what was sent so far goes out, this event does not.
           if (out !== "") controller.enqueue(encoder.encode(out));
           cut(controller, "insufficient_quota", "budget reached mid-stream");
           return true;
         }
+        counted = next; // only what is actually sent counts
         const usageOnly = reported !== undefined && Array.isArray((json as { choices?: unknown }).choices) && (json as { choices: unknown[] }).choices.length === 0;
         if (usageOnly && opts.hideUsageChunk === true) continue;
       }
