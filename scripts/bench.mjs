@@ -46,6 +46,27 @@ const BASELINES = ["bare", "bare_do"];
 /** @param {unknown} err */
 const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
+/** Limits of every kind, far above what the benchmark sends: the engine does all its work, nothing is refused. */
+const BENCH_RULES = {
+  schema_version: 1,
+  version: "bench",
+  plans: {
+    demo: {
+      limits: {
+        requests_per_second: { rate: 1e5, burst: 1e5 },
+        requests_per_minute: 1e9,
+        tokens_per_minute: 1e10,
+        concurrent_streams: 1e5,
+        daily_tokens: 1e12,
+        monthly_tokens: 1e12,
+        daily_spend_usd: 1e6,
+        monthly_spend_usd: 1e6,
+      },
+    },
+  },
+  prices: { "mock-*": { input_per_mtok: 0.15, output_per_mtok: 0.6 } },
+};
+
 /** The seeded caller, in the shape src/auth/identity.ts validates. */
 const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "demo", scopes: ["chat"], created: "2026-01-01T00:00:00Z" };
 
@@ -238,6 +259,9 @@ async function startGateway(worker, upstream) {
     // Typed by hand: without workers-types in scope Miniflare's KVNamespace type collapses.
     const kv = /** @type {{ put(key: string, value: string): Promise<void> }} */ (/** @type {unknown} */ (await served.mf.getKVNamespace("CONFIG_KV")));
     await kv.put(keys.keyStorageName(await keys.sha256Hex(key)), JSON.stringify(KEY_RECORD));
+    // Every stage on: a rules document whose plan has a limit and a budget of every kind
+    // (generous, so the load is never refused), so admission runs the whole quota engine.
+    await kv.put("rules:current", JSON.stringify(BENCH_RULES));
     return { ...served, headers: { authorization: `Bearer ${key}` } };
   } catch (err) {
     await served.close();
