@@ -1,0 +1,236 @@
+/**
+ * `npm run keys -- create|list|revoke|rotate`: API key management for operators, through
+ * wrangler (local `.wrangler/state` by default, `--remote` for the deployed namespace) and,
+ * for immediate revocation, the running gateway's `POST /admin/v1/keys/revoke`.
+ * `npm run keys -- --help` for the usage; docs/auth.md for the design.
+ *
+ * A key is printed exactly once, by the create or rotate that made it, and never written to
+ * disk; listings and messages name keys by their key id (the first 12 hex characters of the
+ * SHA-256), never by the key or the full hash.
+ *
+ * Pure parts live in lib/keys-cli.ts, KV access in lib/key-store.ts and lib/wrangler-kv.ts.
+ */
+import { pathToFileURL } from "node:url";
+import { KEY_CACHE_MS, checkRecord, sha256Hex } from "../src/auth/api-keys";
+import { KeyRecordSchema } from "../src/auth/identity";
+import { generateApiKey } from "../src/auth/key-format";
+import { describeTarget, listKeyHashes, readRecords, targetFor, writeRecord } from "./lib/key-store";
+import {
+  CliError,
+  USAGE,
+  UsageError,
+  formatTable,
+  keyIdOf,
+  newRecord,
+  parseCommand,
+  resolveKeyId,
+  revokedRecord,
+  rotation,
+  sortRows,
+  toRow,
+  type Command,
+  type Gateway,
+} from "./lib/keys-cli";
+import { WranglerError, type KvTarget } from "./lib/wrangler-kv";
+
+export { seedLocalKey } from "./lib/key-store";
+
+const GATEWAY_TIMEOUT_MS = 15_000;
+/** Cloudflare documents KV writes reaching other locations in "up to 60 seconds or more". */
+const KV_PROPAGATION_S = 60;
+const CACHE_S = KEY_CACHE_MS / 1000;
+const PROPAGATION_WARNING =
+  `warning: only KV was changed. Gateway locations keep accepting the key until the write reaches them ` +
+  `(up to about ${KV_PROPAGATION_S} s) plus ${CACHE_S} s of per-isolate key cache. ` +
+  `For immediate revocation everywhere use --gateway URL (with AIGIS_ADMIN_KEY).`;
+
+type Stored = { hash: string; raw: Record<string, unknown> | undefined };
+
+/** The stored record behind a key id; `raw` is undefined when it is not a valid record. */
+async function findKey(t: KvTarget, keyId: string): Promise<Stored> {
+  const { hashes } = await listKeyHashes(t);
+  const hash = resolveKeyId(hashes, keyId);
+  const text = (await readRecords(t, [hash])).get(hash);
+  if (text === null || text === undefined) throw new CliError(`key ${keyIdOf(hash)} disappeared while being read; list again`);
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { hash, raw: undefined };
+  }
+  const valid = KeyRecordSchema.safeParse(raw).success && typeof raw === "object" && raw !== null;
+  return { hash, raw: valid ? (raw as Record<string, unknown>) : undefined };
+}
+
+/** Revokes through the running gateway: KV and the client's Durable Object, so at once everywhere. */
+async function revokeViaGateway(gateway: Gateway, hash: string): Promise<string> {
+  const url = `${gateway.url}/admin/v1/keys/revoke`;
+  let res: Response;
+  try {
+    res = await fetch(url, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ key_hash: hash }),
+      // A bearer credential is not replayed to wherever a redirect points.
+      redirect: "error",
+      signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
+    });
+  } catch (err) {
+    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+    throw new CliError(`could not reach the gateway at ${gateway.url}: ${cause}`);
+  }
+  const text = await res.text();
+  let body: { revoked?: unknown; client_id?: unknown; error?: { message?: unknown; code?: unknown } } = {};
+  try {
+    body = JSON.parse(text) as typeof body;
+  } catch {
+    // Not JSON: reported by status below.
+  }
+  if (res.status === 200 && body.revoked === true) return String(body.client_id);
+  const why = body.error === undefined ? `HTTP ${res.status}` : `HTTP ${res.status} ${String(body.error.code)}: ${String(body.error.message)}`;
+  const hint =
+    res.status === 401 ? " (the admin key was not accepted)"
+    : res.status === 403 ? " (the admin key lacks the admin scope)"
+    : res.status === 404 ? " (the gateway's KV does not hold this key: does it serve the namespace this command read? see --remote/--env)"
+    : "";
+  throw new CliError(`the gateway refused the revocation: ${why}${hint}`);
+}
+
+/** Prints a new key, once. In JSON mode the caller prints the one line instead. */
+function showNewKey(key: string, record: Record<string, unknown>, t: KvTarget): void {
+  console.log(`Created key ${String(record.key_id)} for client ${String(record.client_id)} (tenant ${String(record.tenant)}, plan ${String(record.plan)}) in ${describeTarget(t)}.`);
+  console.log(`Expires: ${typeof record.expires === "string" ? record.expires : "never"}`);
+  console.log(`\n    ${key}\n`);
+  console.log("Store it now: it cannot be shown again (only its SHA-256 hash is stored).");
+}
+
+const newKeyJson = (key: string, record: Record<string, unknown>): Record<string, unknown> => {
+  const { key_id, ...rest } = record;
+  return { key, key_id, ...rest };
+};
+
+async function create(cmd: Extract<Command, { kind: "create" }>, now: number): Promise<void> {
+  const t = targetFor(cmd.where);
+  const key = generateApiKey();
+  const hash = await sha256Hex(key);
+  const record = newRecord(cmd.fields, hash, now);
+  await writeRecord(t, hash, record);
+  if (cmd.json) console.log(JSON.stringify(newKeyJson(key, record)));
+  else showNewKey(key, record, t);
+}
+
+async function list(cmd: Extract<Command, { kind: "list" }>, now: number): Promise<void> {
+  const t = targetFor(cmd.where);
+  const { hashes, ignored, truncated } = await listKeyHashes(t);
+  const texts = await readRecords(t, hashes);
+  const rows = sortRows(
+    hashes.flatMap((h) => {
+      const text = texts.get(h);
+      return text === null || text === undefined ? [] : [toRow(h, text, now)];
+    }).filter((r) => cmd.client === undefined || r.client_id === cmd.client),
+  );
+  if (ignored > 0) console.error(`note: ${ignored} name(s) under apikey: are not key hashes and were skipped`);
+  if (truncated) console.error("note: local listing stops at 1,000 names; some keys may be missing");
+  if (cmd.json) return console.log(JSON.stringify(rows));
+  const scope = cmd.client === undefined ? "" : ` for client ${cmd.client}`;
+  if (rows.length === 0) return console.log(`No API keys${scope} in ${describeTarget(t)}.`);
+  console.log(formatTable(rows));
+  console.log(`\n${rows.length} key(s)${scope} in ${describeTarget(t)}.`);
+}
+
+async function revoke(cmd: Extract<Command, { kind: "revoke" }>): Promise<void> {
+  const t = targetFor(cmd.where);
+  const { hash, raw } = await findKey(t, cmd.keyId);
+  const id = keyIdOf(hash);
+  if (cmd.gateway !== undefined) {
+    const client = await revokeViaGateway(cmd.gateway, hash);
+    console.log(`Revoked key ${id} (client ${client}) through ${cmd.gateway.url}: refused from the next request on, everywhere.`);
+    return;
+  }
+  if (raw === undefined) throw new CliError(`key ${id} has an invalid record, which the gateway already refuses; it cannot be marked revoked`);
+  if (raw.revoked === true) return console.log(`Key ${id} was already revoked (${String(raw.revoked_at ?? "time unknown")}).`);
+  await writeRecord(t, hash, revokedRecord(raw, Date.now()));
+  console.log(`Revoked key ${id} (client ${String(raw.client_id)}) in ${describeTarget(t)}.`);
+  console.error(PROPAGATION_WARNING);
+}
+
+async function rotate(cmd: Extract<Command, { kind: "rotate" }>, now: number): Promise<void> {
+  const t = targetFor(cmd.where);
+  const { hash: oldHash, raw } = await findKey(t, cmd.keyId);
+  const oldId = keyIdOf(oldHash);
+  if (raw === undefined) throw new CliError(`key ${oldId} has an invalid record; make a new key with create instead`);
+  const status = checkRecord(raw, now);
+  if (status === "revoked") throw new CliError(`key ${oldId} is revoked; make a new key with create instead`);
+  const plan = rotation(KeyRecordSchema.parse(raw), { graceMs: cmd.graceMs, expires: cmd.expires }, now);
+
+  const key = generateApiKey();
+  const hash = await sha256Hex(key);
+  const record = newRecord(plan.fields, hash, now);
+  await writeRecord(t, hash, record);
+  // The new key exists from here on: show it before touching the old one, so that a failure
+  // below cannot lose it.
+  if (!cmd.json) showNewKey(key, record, t);
+
+  const result: Record<string, unknown> = { replaces: oldId, old_key_ends: plan.oldEnds };
+  let failure: Error | undefined;
+  try {
+    if (status === "expired") {
+      result.old_key_ends = raw.expires;
+      if (!cmd.json) console.log(`The old key ${oldId} had already expired (${String(raw.expires)}); it was left as it is.`);
+    } else if (plan.oldEnds === "now") {
+      if (cmd.gateway !== undefined) {
+        await revokeViaGateway(cmd.gateway, oldHash);
+        result.old_key_revoked_via = "gateway";
+        if (!cmd.json) console.log(`The old key ${oldId} is revoked through ${cmd.gateway.url}, everywhere at once.`);
+      } else {
+        await writeRecord(t, oldHash, revokedRecord(raw, Date.now()));
+        result.old_key_revoked_via = "kv";
+        if (!cmd.json) console.log(`The old key ${oldId} is revoked.`);
+        console.error(PROPAGATION_WARNING);
+      }
+    } else {
+      await writeRecord(t, oldHash, { ...raw, expires: plan.oldEnds });
+      if (!cmd.json) console.log(`The old key ${oldId} stops working at ${plan.oldEnds}.`);
+      // Until the new expiry reaches a location, that location still has the old record.
+      if (cmd.graceMs < (KV_PROPAGATION_S + CACHE_S) * 1000) console.error(`warning: a grace shorter than ${KV_PROPAGATION_S + CACHE_S} s can be outlasted by KV propagation and caching; use --grace 0 --gateway URL for an exact cut-off.`);
+    }
+  } catch (err) {
+    failure = err as Error;
+    result.error = failure.message;
+  }
+  if (cmd.json) console.log(JSON.stringify({ ...newKeyJson(key, record), ...result }));
+  if (failure !== undefined) {
+    const detail = failure instanceof WranglerError ? `${failure.message}\n${failure.output}` : failure.message;
+    throw new CliError(`the new key ${keyIdOf(hash)} is stored, but the old key ${oldId} was not changed: ${detail}\nRetry with: npm run keys -- revoke ${oldId}`);
+  }
+}
+
+/** Runs one command line; resolves with the exit code (0 done, 1 failed, 2 bad usage). */
+export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
+  const now = Date.now();
+  let cmd: Command;
+  try {
+    cmd = parseCommand(argv, env, now);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.showUsage ? `keys: ${err.message}\n\n${USAGE}` : `keys: ${err.message} (npm run keys -- --help for the usage)`);
+    return 2;
+  }
+  try {
+    if (cmd.kind === "help") console.log(USAGE);
+    else if (cmd.kind === "create") await create(cmd, now);
+    else if (cmd.kind === "list") await list(cmd, now);
+    else if (cmd.kind === "revoke") await revoke(cmd);
+    else await rotate(cmd, now);
+    return 0;
+  } catch (err) {
+    if (err instanceof CliError) console.error(`keys: ${err.message}`);
+    else if (err instanceof WranglerError) console.error(`keys: ${err.message}\n${err.output}`);
+    else console.error(`keys: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2), process.env);
+}
