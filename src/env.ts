@@ -6,6 +6,7 @@
  * does not validate fails closed: every request gets 503 `config_invalid` and one log line.
  */
 import { z } from "zod";
+import { JwtIssuerListSchema } from "./auth/jwt";
 import { GatewayError } from "./errors";
 import type { RequestLog } from "./analytics/record";
 import type { Identity } from "./auth/identity";
@@ -46,6 +47,8 @@ export const ConfigSchema = z
     max_json_depth: z.number().int().min(4).max(512).default(64),
     /** Cap on a non-streamed upstream body and on the total bytes of a stream. */
     max_response_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+    /** JWT / OIDC issuers whose access tokens are accepted besides API keys (docs/auth.md). */
+    auth: z.strictObject({ jwt_issuers: JwtIssuerListSchema.default([]) }).prefault({}),
     cors: z
       .strictObject({
         /** Exact origins allowed to call from a browser. Empty: CORS off (no headers, no preflight). */
@@ -139,11 +142,17 @@ function parseConfig(source: unknown): Config | GatewayError {
   return new GatewayError("config_invalid", { detail: where });
 }
 
+/** A Worker secret by name (secrets are not in the generated Env type: they are set with `wrangler secret put`). */
+export function secretOf(env: Env, name: string): string | undefined {
+  const value = (env as unknown as Record<string, unknown>)[name];
+  return typeof value === "string" && value.length > 0 ? value : undefined;
+}
+
 /** A provider's key from Worker secrets; a configured but missing secret fails closed. */
 export function providerKey(env: Env, provider: Provider): string | undefined {
   if (provider.key_secret === undefined) return undefined;
-  const value = (env as unknown as Record<string, unknown>)[provider.key_secret];
-  if (typeof value !== "string" || value.length === 0) {
+  const value = secretOf(env, provider.key_secret);
+  if (value === undefined) {
     throw new GatewayError("provider_not_configured", { detail: `secret ${provider.key_secret} missing for provider ${provider.id}` });
   }
   return value;

@@ -29,5 +29,5 @@ export interface Identity {
   /** The credential's own model list, when it narrows the plan's. */
   models?: readonly string[];
   /** How the caller proved who it is. */
-  method: "api_key";
+  method: "api_key" | "jwt";
 }
