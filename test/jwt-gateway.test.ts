@@ -75,3 +75,18 @@ describe("JWT credentials through the gateway", () => {
     }
   });
 });
+
+describe("verified-token cache", () => {
+  it("never outlives the token's exp", async () => {
+    const { verifyJwtCached, resetJwtCache } = await import("../src/auth/jwt-cache");
+    const { JwtIssuerListSchema } = await import("../src/auth/jwt");
+    resetJwtCache();
+    const issuers = JwtIssuerListSchema.parse((config.auth as { jwt_issuers: unknown }).jwt_issuers);
+    const t = await token({ sub: "cached", org: "t" }, { exp: "30s" });
+    const now = Date.now();
+    expect(typeof (await verifyJwtCached(t, issuers, () => undefined, now))).toBe("object");
+    expect(typeof (await verifyJwtCached(t, issuers, () => undefined, now + 10_000))).toBe("object");
+    // 31 s later the cached entry has lapsed with the token (30 s clock tolerance aside, jose decides).
+    expect(await verifyJwtCached(t, issuers, () => undefined, now + 31_000 + 31_000)).toBe("expired");
+  });
+});

@@ -9,7 +9,8 @@
 import type { MiddlewareHandler } from "hono";
 import { extractKey, verifyApiKey } from "../auth/api-keys";
 import { GatewayError } from "../errors";
-import { looksLikeJwt, verifyJwt } from "../auth/jwt";
+import { looksLikeJwt } from "../auth/jwt";
+import { verifyJwtCached } from "../auth/jwt-cache";
 import { getConfig, secretOf, type AppEnv } from "../env";
 import { getRules } from "../rules/store";
 import { blockedFor, clientAddress, recordFailure } from "../auth/throttle";
@@ -37,7 +38,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     // API keys start with their prefix and never contain dots; anything shaped like a JWT
     // goes to the issuers, when any are configured.
     const isJwt = credential !== undefined && issuers.length > 0 && looksLikeJwt(credential);
-    const result = isJwt ? await verifyJwt(credential, issuers, (name) => secretOf(c.env, name), now) : await verifyApiKey(c.env.CONFIG_KV, credential, now);
+    const result = isJwt ? await verifyJwtCached(credential, issuers, (name) => secretOf(c.env, name), now) : await verifyApiKey(c.env.CONFIG_KV, credential, now);
     if (typeof result === "string") {
       // Counted after the response: the 401 does not wait for the limiter.
       c.executionCtx.waitUntil(recordFailure(c.env.AUTH_FAILURES, address, now).catch(() => {}));
