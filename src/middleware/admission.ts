@@ -93,7 +93,8 @@ export function admission(): MiddlewareHandler<AppEnv> {
       const body = c.var.body;
       cap = outputCapOf(route, body);
       const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);
-      n = typeof body.n === "number" ? body.n : 1;
+      // Legacy completions generate `best_of` candidates server-side and bill them all.
+      n = Math.max(typeof body.n === "number" ? body.n : 1, typeof body.best_of === "number" ? body.best_of : 1);
       const request = { id: c.var.requestId, model: String(body.model), inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
       req.quota = { limits, prices: rules.prices, request };
     }

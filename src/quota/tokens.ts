@@ -49,16 +49,16 @@ export const FEATURE_NAMES = [
  * underestimated by more than 10 %. `either` is fitted to the larger of the two counts.
  */
 const WEIGHTS: Readonly<Record<Encoding | "either", readonly number[]>> = {
-  o200k_base: [0.984, 0.044, 0.064, 0.32, 1.358, 0.141, 1.1, 1.181, 0.899, 1.114, 0.765, 0.129, 0.194, 0, 0.134, 0.431, 0.367, 0.383, 1.03, 0.736, 0.746, 2.065, 0.995],
-  cl100k_base: [1.056, 0, 0, 0.391, 0.663, 0.2, 1.184, 1.131, 0.995, 1.139, 0.914, 0.072, 0.284, 0, 0.373, 1.197, 0.997, 1.187, 1.075, 1.122, 1.158, 2.207, 1.095],
-  either: [1.009, 0.05, 0.051, 0.385, 1.502, 0.163, 1.126, 1.235, 0.869, 1.121, 0.87, 0.087, 0.285, 0, 0.356, 1.174, 0.979, 1.165, 1.055, 1.101, 1.137, 2.157, 1.069],
+  o200k_base: [0.984, 0.044, 0.064, 0.321, 1.358, 0.141, 1.1, 1.18, 0.899, 1.114, 0.765, 0.13, 0.194, 0, 0.134, 0.431, 0.367, 0.383, 1.03, 0.736, 0.746, 2.036, 0.989],
+  cl100k_base: [1.061, 0, 0, 0.393, 0.666, 0.201, 1.189, 1.138, 0.999, 1.144, 0.919, 0.072, 0.285, 0, 0.375, 1.203, 1.001, 1.192, 1.08, 1.127, 1.164, 2.28, 1.122],
+  either: [1.01, 0.05, 0.051, 0.384, 1.501, 0.163, 1.126, 1.237, 0.869, 1.12, 0.87, 0.087, 0.285, 0, 0.356, 1.174, 0.979, 1.165, 1.055, 1.101, 1.137, 2.221, 1.09],
 };
 
 /**
  * Character classes of one UTF-16 code unit. Classes up to Greek are letters and form runs
  * together, as in the pre-tokenizer's \p{L}+; classes from Rtl on count per character. A
  * `const enum` because the compilers inline its members: module-level `const` numbers are
- * loaded from the module context on every comparison, which made the scan 40 % slower.
+ * loaded from the module context on every comparison, which made the scan about 40 % slower.
  */
 const enum C {
   Lower = 1,
@@ -265,29 +265,58 @@ function scan(text: string, f: Float64Array): void {
 // One scratch vector per isolate: the scan is synchronous, so no two calls share it at once.
 const scratch = new Float64Array(FEATURE_NAMES.length);
 
-/** The feature counts of `text` (FEATURE_NAMES order), for calibration. */
+/**
+ * The feature counts of `text` (FEATURE_NAMES order), for calibration.
+ *
+ * @example textFeatures("Hi 42") // words 1, cap_words 1, digit_groups 1, space_digit 1
+ */
 export function textFeatures(text: string): number[] {
   scan(text, scratch);
   return Array.from(scratch);
 }
 
-/** Σ weight × feature, rounded up: the estimator's last step, shared with calibration. */
+/**
+ * Σ weight × feature, rounded up: the estimator's last step, shared with calibration.
+ *
+ * @example weightedSum(textFeatures(text), weightsFor("o200k_base")) === estimateTextTokens(text, "o200k_base")
+ */
 export function weightedSum(features: ArrayLike<number>, weights: readonly number[]): number {
-  let sum = 0;
-  for (let j = 0; j < weights.length; j++) sum += (weights[j] as number) * (features[j] as number);
-  return Math.ceil(sum);
+  return Math.ceil(dot(features, weights));
 }
 
-/** The shipped weights for `encoding` (undefined: safe for both encodings). */
+function dot(features: ArrayLike<number>, weights: readonly number[]): number {
+  let sum = 0;
+  for (let j = 0; j < weights.length; j++) sum += (weights[j] as number) * (features[j] as number);
+  return sum;
+}
+
+/**
+ * The shipped weights for `encoding` (undefined: safe for both encodings).
+ *
+ * @example weightsFor().length === FEATURE_NAMES.length
+ */
 export function weightsFor(encoding?: Encoding): readonly number[] {
   return WEIGHTS[encoding ?? "either"];
+}
+
+/**
+ * The estimate before rounding up. To count a text that arrives in pieces (stream deltas),
+ * sum this over the pieces and round once: rounding each piece adds up to a token per piece,
+ * which nearly doubles the count of a stream that sends one token per event.
+ *
+ * @example Math.ceil(deltas.reduce((sum, d) => sum + estimateTextTokensUnrounded(d, "o200k_base"), 0))
+ */
+export function estimateTextTokensUnrounded(text: string, encoding?: Encoding): number {
+  if (text.length === 0) return 0;
+  scan(text, scratch);
+  return dot(scratch, WEIGHTS[encoding ?? "either"]);
 }
 
 /**
  * Estimated tokens of `text`, biased slightly high. Without `encoding` the estimate covers
  * both o200k_base and cl100k_base, which differ most on non-Latin scripts.
  *
- * @example estimateTextTokens("Hello, world!") // 4 (o200k_base and cl100k_base: 4)
+ * @example estimateTextTokens("Hello, world!") // 5 (o200k_base and cl100k_base count 4)
  */
 export function estimateTextTokens(text: string, encoding?: Encoding): number {
   if (text.length === 0) return 0;
@@ -437,7 +466,7 @@ function responsesTokens(body: Body, enc: Encoding | undefined): number {
  * tool definitions and calls, instructions, prompts, embedding inputs) plus the chat format's
  * overhead. Token-id arrays count exactly. The encoding defaults to the one `body.model` uses.
  *
- * @example estimateRequestTokens("chat", { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] }) // 8
+ * @example estimateRequestTokens("chat", { model: "gpt-4o", messages: [{ role: "user", content: "Hi" }] }) // 9 (the cookbook's count: 8)
  */
 export function estimateRequestTokens(route: ApiRoute, body: Body, encoding: Encoding | undefined = encodingForModel(body.model)): number {
   switch (route) {
@@ -455,25 +484,22 @@ export function estimateRequestTokens(route: ApiRoute, body: Body, encoding: Enc
 const count = (v: unknown): number | undefined => (typeof v === "number" && Number.isInteger(v) && v >= 0 ? v : undefined);
 
 /**
- * The most output tokens the request can be billed for, or undefined when the client set no
- * cap (the caller then applies its default). Chat bills every one of `n` choices (API reference,
- * `n`); completions generate `best_of` completions server-side (API reference, `best_of`).
- * Embeddings produce no output tokens: 0, not undefined, so a default cap never applies to them.
+ * The output cap the client set, per choice: `max_completion_tokens ?? max_tokens` (chat),
+ * `max_output_tokens` (responses), `max_tokens` (completions); undefined when it set none,
+ * and the caller applies its default. The caller multiplies by the number of choices: chat
+ * bills all `n` choices, and completions generate `best_of` (≥ `n`) server-side (API reference,
+ * `n` and `best_of`). Embeddings produce no output: 0, so no default cap applies to them.
  *
- * @example outputCapOf("chat", { max_completion_tokens: 256, n: 2 }) // 512
+ * @example outputCapOf("chat", { max_completion_tokens: 256, max_tokens: 100 }) // 256
  */
 export function outputCapOf(route: ApiRoute, body: Body): number | undefined {
   switch (route) {
-    case "chat": {
-      const cap = count(body.max_completion_tokens) ?? count(body.max_tokens);
-      return cap === undefined ? undefined : cap * Math.max(1, count(body.n) ?? 1);
-    }
+    case "chat":
+      return count(body.max_completion_tokens) ?? count(body.max_tokens);
     case "responses":
       return count(body.max_output_tokens);
-    case "completions": {
-      const cap = count(body.max_tokens);
-      return cap === undefined ? undefined : cap * Math.max(1, count(body.n) ?? 1, count(body.best_of) ?? 1);
-    }
+    case "completions":
+      return count(body.max_tokens);
     case "embeddings":
       return 0;
   }

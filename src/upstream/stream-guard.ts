@@ -9,7 +9,7 @@
  */
 import { errorBody, GatewayError, type ErrorCode } from "../errors";
 import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
-import { estimateTextTokens } from "../quota/tokens";
+import { estimateTextTokensUnrounded } from "../quota/tokens";
 import { usageFromBody, type Usage } from "./usage";
 
 export type StreamKind = "chat" | "completions" | "responses";
@@ -84,7 +84,7 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
-    settle({ outcome, errorCode, bytes, usage, countedOutputTokens: counted });
+    settle({ outcome, errorCode, bytes, usage, countedOutputTokens: Math.ceil(counted) });
   };
 
   const readWithIdle = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
@@ -159,7 +159,8 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
       if (json !== undefined) {
         const reported = usageFromBody(opts.kind === "responses" ? (json as { response?: unknown }).response : json);
         if (reported !== undefined && ev.data.includes('"usage"')) usage = reported;
-        const next = counted + estimateTextTokens(deltaText(opts.kind, json));
+        // Summed unrounded: rounding each one-token delta up would nearly double the count.
+        const next = counted + estimateTextTokensUnrounded(deltaText(opts.kind, json));
         if (opts.maxOutputTokens !== undefined && next > opts.maxOutputTokens) {
           // Mid-stream enforcement: what was sent so far goes out, this event does not.
           if (out !== "") controller.enqueue(encoder.encode(out));
