@@ -1,5 +1,5 @@
 import { abortAllDurableObjects, env, runInDurableObject, SELF } from "cloudflare:test";
-import type { ClientState } from "../src/admission/client-state";
+import { FLUSH_MS, type ClientState } from "../src/admission/client-state";
 import OpenAI from "openai";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { estimateRequestTokens } from "../src/quota/tokens";
@@ -172,6 +172,9 @@ describe("state survives an object restart", () => {
     await pushRules({ default: { limits: { requests_per_minute: 2, daily_tokens: 100_000 } } });
     expect((await chat("x", {}, { key: KEY })).status).toBe(200);
     const before = await settled();
+    // Quota state is written at most FLUSH_MS after a change (client-state.ts): a reset
+    // after that loses nothing.
+    await new Promise((r) => setTimeout(r, FLUSH_MS + 50));
     await abortAllDurableObjects();
     expect((await chat("x", {}, { key: KEY })).status).toBe(200);
     expect((await chat("x", {}, { key: KEY })).status).toBe(429);
