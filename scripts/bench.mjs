@@ -3,7 +3,7 @@
  * `npm run bench`: throughput and latency of the gateway next to two bare baselines, all
  * measured in one run on this machine (docs/benchmarks.md says how to read the numbers).
  *
- *   node scripts/bench.mjs [--duration 10] [--connections 20] [--rounds 1] [--warmup 2]
+ *   node scripts/bench.mjs [--duration 10] [--connections 20] [--rounds 1] [--warmup 2] [--limits on|off]
  *
  * Targets, always in this order:
  *   bare     bench/bare.ts     a bare Hono passthrough: the floor for any Worker proxy
@@ -131,8 +131,12 @@ function parseOptions(argv) {
       connections: { type: "string", default: "20" },
       rounds: { type: "string", default: "1" },
       warmup: { type: "string", default: "2" },
+      // "off": the bundled default rules (no limits; admission checks revocation only).
+      limits: { type: "string", default: "on" },
     },
   });
+  if (values.limits !== "on" && values.limits !== "off") throw new Error(`--limits: expected on or off, got ${JSON.stringify(values.limits)}`);
+  LIMITS_ON = values.limits === "on";
   /** @param {string} name @param {string} text @param {number} min */
   const int = (name, text, min) => {
     const n = Number(text);
@@ -144,8 +148,12 @@ function parseOptions(argv) {
     connections: int("connections", values.connections, 1),
     rounds: int("rounds", values.rounds, 1),
     warmup: int("warmup", values.warmup, 0),
+    limits: values.limits,
   };
 }
+
+/** Whether the gateway runs with every kind of limit configured (set from `--limits`). */
+let LIMITS_ON = true;
 
 /**
  * Builds one Worker exactly as `npm run build` builds the gateway.
@@ -261,7 +269,7 @@ async function startGateway(worker, upstream) {
     await kv.put(keys.keyStorageName(await keys.sha256Hex(key)), JSON.stringify(KEY_RECORD));
     // Every stage on: a rules document whose plan has a limit and a budget of every kind
     // (generous, so the load is never refused), so admission runs the whole quota engine.
-    await kv.put("rules:current", JSON.stringify(BENCH_RULES));
+    if (LIMITS_ON) await kv.put("rules:current", JSON.stringify(BENCH_RULES));
     return { ...served, headers: { authorization: `Bearer ${key}` } };
   } catch (err) {
     await served.close();
@@ -447,6 +455,7 @@ function summarise(stats, bundle, options) {
   out.connections = options.connections;
   out.duration_s = options.duration;
   out.rounds = options.rounds;
+  out.limits = options.limits;
   const other = [...stats.values()].map((s) => s.otherCpu);
   if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
   const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);
