@@ -16,6 +16,7 @@
  * Failures: no usable keys and a failed fetch is `auth_unavailable` (503), never an accept and
  * never a 500. Keys past `maxAgeMs` keep working for `staleIfErrorMs` while the endpoint is down.
  */
+import { readUpTo } from "../util/bytes";
 import { createLocalJWKSet, errors, type JSONWebKeySet, type JWTVerifyGetKey } from "jose";
 import { GatewayError } from "../errors";
 
@@ -157,25 +158,7 @@ async function fetchKeySet(url: string): Promise<JWTVerifyGetKey> {
 
 async function readCapped(res: Response, max: number): Promise<string> {
   if (Number(res.headers.get("content-length") ?? 0) > max) throw new Error("jwks too large");
-  if (res.body === null) return "";
-  const reader = res.body.getReader();
-  const chunks: Uint8Array[] = [];
-  let size = 0;
-  for (;;) {
-    const { done, value } = await reader.read();
-    if (done) break;
-    size += value.byteLength;
-    if (size > max) {
-      await reader.cancel();
-      throw new Error("jwks too large");
-    }
-    chunks.push(value);
-  }
-  const all = new Uint8Array(size);
-  let at = 0;
-  for (const c of chunks) {
-    all.set(c, at);
-    at += c.byteLength;
-  }
-  return new TextDecoder().decode(all);
+  const bytes = await readUpTo(res.body, max);
+  if (bytes === undefined) throw new Error("jwks too large");
+  return new TextDecoder().decode(bytes);
 }
