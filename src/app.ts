@@ -7,8 +7,8 @@
  *   parse and validate -> authorise -> admission -> [input firewall] -> forward ->
  *   [output protection] -> settle usage
  *
- * Stages in brackets are filled by later work (quotas, firewall, response
- * protection); they go exactly where they are listed, so every stage keeps its guarantees.
+ * Stages in brackets are filled by later work (the prompt firewall, response protection);
+ * they go exactly where they are listed, so every stage keeps its guarantees.
  */
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
