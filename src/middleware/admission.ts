@@ -110,7 +110,15 @@ export function admission(): MiddlewareHandler<AppEnv> {
       }
       throw err;
     }
-    if (!result.ok) throw refusalError(result, "client");
+    if (!result.ok) {
+      const err = refusalError(result, "client");
+      // Shadow limits: record what would have been refused; the request goes on unmetered
+      // (the refused admission changed nothing in the object). Revocation is never shadowed.
+      if (result.reason === "revoked" || plan.mode.limits !== "shadow") throw err;
+      c.var.log.decision = "shadow";
+      c.var.log.ruleIds.push(`shadow.${err.code}`);
+      return next();
+    }
 
     const tenantBudget = Object.hasOwn(rules.tenants, identity.tenant) ? rules.tenants[identity.tenant]?.budget : undefined;
     let tenantLimits: Limits | undefined;
@@ -120,7 +128,11 @@ export function admission(): MiddlewareHandler<AppEnv> {
       if (!tenant.ok) {
         // The client's reservation must not leak when the tenant refuses.
         c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
-        throw refusalError(tenant, "tenant");
+        const err = refusalError(tenant, "tenant");
+        if (plan.mode.limits !== "shadow") throw err;
+        c.var.log.decision = "shadow";
+        c.var.log.ruleIds.push(`shadow.tenant.${err.code}`);
+        return next();
       }
     }
 

@@ -25,8 +25,15 @@ export function authorise(): MiddlewareHandler<AppEnv> {
     const identity = c.var.identity;
     const rules = c.var.rules.doc;
     const plan = planFor(rules, identity.plan);
+    const shadow = plan.mode.policy === "shadow";
+    // In shadow mode a refusal is recorded and the request goes on unchanged.
+    const refuse = (err: GatewayError): void => {
+      if (!shadow) throw err;
+      c.var.log.decision = "shadow";
+      c.var.log.ruleIds.push(`shadow.${err.code}${err.param === null ? "" : `:${err.param}`}`);
+    };
     if (route !== "healthz" && !(plan.routes as readonly string[]).includes(route)) {
-      throw new GatewayError("route_not_allowed", { detail: `plan ${identity.plan} lacks route ${route}` });
+      refuse(new GatewayError("route_not_allowed", { detail: `plan ${identity.plan} lacks route ${route}` }));
     }
     if (!isApiRoute(route)) return next();
 
@@ -35,10 +42,22 @@ export function authorise(): MiddlewareHandler<AppEnv> {
     // this client's is "not allowed" (the identity issue asks for the distinction).
     if (providerChain(getConfig(c.env), model).length === 0) throw new GatewayError("model_not_found", { param: "model", detail: "no provider serves this model" });
     if (!modelAllowed(rules, { plan, tenant: identity.tenant, own: identity.models }, model)) {
-      throw new GatewayError("model_not_allowed", { param: "model", detail: `model not in plan/tenant/key list` });
+      refuse(new GatewayError("model_not_allowed", { param: "model", detail: `model not in plan/tenant/key list` }));
     }
 
-    const outcome = applyParamPolicy(route, c.var.body, plan.params);
+    let outcome: ReturnType<typeof applyParamPolicy>;
+    try {
+      outcome = applyParamPolicy(route, c.var.body, plan.params);
+    } catch (err) {
+      if (!(err instanceof GatewayError)) throw err;
+      refuse(err);
+      outcome = { body: c.var.body, changes: [], logprobsStripped: false };
+    }
+    if (shadow && outcome.changes.length > 0) {
+      for (const change of outcome.changes) c.var.log.ruleIds.push(`shadow.policy.${change}`);
+      c.var.log.decision = "shadow";
+      outcome = { body: c.var.body, changes: [], logprobsStripped: false };
+    }
     c.set("body", outcome.body);
     for (const change of outcome.changes) c.var.log.ruleIds.push(`policy.${change}`);
     await next();

@@ -58,6 +58,14 @@ export const PlanSchema = z.strictObject({
   params: ParamPolicySchema.default(ParamPolicySchema.parse({})),
   /** Rate limits and budgets per client of this plan (docs/limits.md). */
   limits: LimitsSchema.default(LimitsSchema.parse({})),
+  /**
+   * `enforce` (default) or `shadow`, separately for the access policy (routes, models,
+   * parameters) and for the limits: in shadow mode a refusal is recorded (analytics
+   * decision `shadow`, rule id `shadow.<code>`) and the request goes on unchanged.
+   */
+  mode: z
+    .strictObject({ policy: z.enum(["enforce", "shadow"]).default("enforce"), limits: z.enum(["enforce", "shadow"]).default("enforce") })
+    .prefault({}),
 });
 export type Plan = z.infer<typeof PlanSchema>;
 
