@@ -17,7 +17,7 @@ import type { AdmitRequest, AdmitResult } from "../admission/client-state";
 import { GatewayError, type ErrorCode } from "../errors";
 import type { AppEnv } from "../env";
 import { rateLimitHeaders } from "../quota/headers";
-import { LimitsSchema, type Limits } from "../quota/limits";
+import { hasLimits, LimitsSchema, type Limits } from "../quota/limits";
 import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
 import { isApiRoute } from "../routes";
 import { planFor } from "../rules/schema";
@@ -89,7 +89,9 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const limits = plan.limits;
     let cap: number | undefined;
     let n = 1;
-    if (isApiRoute(route)) {
+    const tenantBudget = Object.hasOwn(rules.tenants, identity.tenant) ? rules.tenants[identity.tenant]?.budget : undefined;
+    // Nothing to enforce, nothing to reserve or settle: the call checks revocation only.
+    if (isApiRoute(route) && (hasLimits(limits) || tenantBudget !== undefined)) {
       const body = c.var.body;
       cap = outputCapOf(route, body);
       const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);
@@ -120,7 +122,6 @@ export function admission(): MiddlewareHandler<AppEnv> {
       return next();
     }
 
-    const tenantBudget = Object.hasOwn(rules.tenants, identity.tenant) ? rules.tenants[identity.tenant]?.budget : undefined;
     let tenantLimits: Limits | undefined;
     if (tenantBudget !== undefined && req.quota !== undefined) {
       tenantLimits = LimitsSchema.parse({ ...tenantBudget, allow_unpriced: limits.allow_unpriced });

@@ -59,6 +59,20 @@ export const LimitsSchema = z
   .describe("Per-plan rate limits and budgets. Every limit is optional; an absent one does not apply.");
 export type Limits = z.infer<typeof LimitsSchema>;
 
+/** Whether any limit or budget is configured; with none, admission reserves nothing. */
+export function hasLimits(l: Limits): boolean {
+  return (
+    l.requests_per_second !== undefined ||
+    l.requests_per_minute !== undefined ||
+    l.tokens_per_minute !== undefined ||
+    l.concurrent_streams !== undefined ||
+    l.daily_tokens !== undefined ||
+    l.monthly_tokens !== undefined ||
+    l.daily_spend_usd !== undefined ||
+    l.monthly_spend_usd !== undefined
+  );
+}
+
 /**
  * A tenant's budget over all its clients. The same engine can enforce it (in one Durable
  * Object per tenant): it is a subset of `LimitsSchema`, so
