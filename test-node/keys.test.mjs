@@ -191,7 +191,9 @@ describe("keys: the CLI against local KV", { concurrency: true }, () => {
     const onDisk = await allBytes(dir);
     assert.ok(!onDisk.includes(created.key) && !onDisk.includes(keyB), "keys are never written to disk");
 
-    const [table, json] = await Promise.all([keys(["list"], { dir }), keys(["list", "--client", "beta", "--json"], { dir })]);
+    // One wrangler at a time per state directory: two local KV instances on one SQLite file race.
+    const table = await keys(["list"], { dir });
+    const json = await keys(["list", "--client", "beta", "--json"], { dir });
     assert.equal(table.code, 0, table.stderr);
     for (const out of [table.stdout, json.stdout]) {
       assert.ok(!out.includes("aig_") && !out.includes(hashA) && !out.includes(hashB), out);
@@ -225,7 +227,8 @@ describe("keys: the CLI against local KV", { concurrency: true }, () => {
     const address = /** @type {import("node:net").AddressInfo} */ (gateway.address());
     const env = { AIGIS_GATEWAY_URL: `http://127.0.0.1:${address.port}`, AIGIS_ADMIN_KEY: "admin-key-for-test" };
 
-    const [unknown, viaGateway] = await Promise.all([keys(["revoke", "000000000000"], { dir }), keys(["revoke", keyId], { dir, env })]);
+    const unknown = await keys(["revoke", "000000000000"], { dir });
+    const viaGateway = await keys(["revoke", keyId], { dir, env });
     assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /no key with id 000000000000/);
     assert.equal(viaGateway.code, 0, viaGateway.stderr);
