@@ -1,0 +1,282 @@
+/**
+ * The detection view of a prompt: what the firewall's patterns match against, never what is
+ * forwarded. Three linear passes, each keeping a map back to the original UTF-16 offsets:
+ * 1. characters: drop default-ignorable and private-use code points and lone surrogates;
+ *    NFKC per cluster (base + combining marks), so fullwidth and mathematical letters become
+ *    ASCII; a Latin base loses its marks ("ïgnörë", Zalgo text) (UAX #15, UTS #39 s4);
+ * 2. separators: a run of three or more single letters joined by one repeated separator
+ *    ("i.g.n.o.r.e", "I G N O R E", "i-g-n") collapses to the word;
+ * 3. tokens (letters, digits, "@", "$"): Cyrillic/Greek/IPA lookalikes become Latin when the
+ *    token also has Latin letters or digits or is made only of lookalikes (a mixed-script or
+ *    whole-script confusable, UTS #39 s5), so Russian and Greek text stays as it is; then
+ *    lower case; then leetspeak (0 o, 1 i, 3 e, 4 a, 5 s, 7 t, @ a, $ s) in tokens with a
+ *    letter, so "2024" and "$5" stay numbers.
+ * Over-folding is acceptable here ("gpt4" reads "gpta") because detectors also scan the text
+ * as written.
+ */
+
+export interface FoldResult {
+  folded: string;
+  /** `map[i]`: original index where the source of `folded[i]` starts; `map[folded.length] === text.length`. */
+  map: Int32Array;
+  /** `ends[i]`: original index where that source ends (exclusive). */
+  ends: Int32Array;
+}
+
+/** Lookalike to Latin, by code point; capitals map to capitals, the case fold comes after. */
+const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(
+  Object.entries({
+    // Cyrillic
+    а: "a", в: "b", е: "e", к: "k", м: "m", н: "h", о: "o", р: "p", с: "c", т: "t", у: "y", х: "x",
+    і: "i", ї: "i", ј: "j", ѕ: "s", ԁ: "d", һ: "h", ԛ: "q", ԝ: "w", ӏ: "l", ү: "y", ɡ: "g",
+    А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", Х: "X",
+    У: "Y", І: "I", Ј: "J", Ѕ: "S", Ԁ: "D", Ԛ: "Q", Ԝ: "W", Ӏ: "I", Ү: "Y",
+    // Greek
+    Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P",
+    Τ: "T", Υ: "Y", Χ: "X", α: "a", ο: "o", ι: "i", κ: "k", ν: "v", ρ: "p", υ: "u", ϲ: "c", ϳ: "j",
+    // Latin IPA and Armenian
+    ı: "i", ȷ: "j", ɑ: "a", ɩ: "i", ʀ: "R", օ: "o", ս: "u", հ: "h", ո: "n",
+  }).map(([k, v]) => [k.codePointAt(0)!, v]),
+);
+
+const LEET: Readonly<Record<string, string>> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
+const LEET_CODES: (number | undefined)[] = [];
+for (const [k, v] of Object.entries(LEET)) LEET_CODES[k.charCodeAt(0)] = v.charCodeAt(0);
+
+const DROP_RE = /[\p{Default_Ignorable_Code_Point}\p{Co}\p{Cs}]/u;
+const MARK_RE = /\p{M}/u;
+const MARKS_G = /\p{M}/gu;
+const LETTER_RE = /\p{L}/u;
+const NUMBER_RE = /\p{N}/u;
+
+// Per-isolate cache of the pass-1 result for one code point without marks ("" = dropped).
+const FOLD_CACHE = new Map<number, string>();
+const FOLD_CACHE_MAX = 8192;
+
+/** Pass 1 for one cluster: drop, or NFKC, or (Latin base) NFKD without marks. */
+function foldCluster(cluster: string): string {
+  const decomposed = cluster.normalize("NFKD");
+  const c0 = decomposed.charCodeAt(0);
+  if (c0 < 0x80 && decomposed.length > 0) return decomposed.replace(MARKS_G, "");
+  return cluster.normalize("NFKC");
+}
+
+function foldCodePoint(cp: number): string {
+  let r = FOLD_CACHE.get(cp);
+  if (r === undefined) {
+    const s = String.fromCodePoint(cp);
+    r = DROP_RE.test(s) ? "" : foldCluster(s);
+    if (FOLD_CACHE.size >= FOLD_CACHE_MAX) FOLD_CACHE.clear();
+    FOLD_CACHE.set(cp, r);
+  }
+  return r;
+}
+
+const UTF16 = new TextDecoder("utf-16le");
+
+/** A growable UTF-16 buffer plus its two offset arrays. */
+class Builder {
+  length = 0;
+  codes: Uint16Array;
+  map: Int32Array;
+  ends: Int32Array;
+  constructor(capacity: number) {
+    this.codes = new Uint16Array(capacity + 1);
+    this.map = new Int32Array(capacity + 1);
+    this.ends = new Int32Array(capacity + 1);
+  }
+  private grow(need: number): void {
+    const cap = Math.max(need, this.map.length * 2);
+    const c = new Uint16Array(cap);
+    c.set(this.codes);
+    const m = new Int32Array(cap);
+    m.set(this.map);
+    const e = new Int32Array(cap);
+    e.set(this.ends);
+    this.codes = c;
+    this.map = m;
+    this.ends = e;
+  }
+  code(c: number, start: number, end: number): void {
+    if (this.length + 2 > this.map.length) this.grow(this.length + 2);
+    this.codes[this.length] = c;
+    this.map[this.length] = start;
+    this.ends[this.length++] = end;
+  }
+  push(s: string, start: number, end: number): void {
+    for (let k = 0; k < s.length; k++) this.code(s.charCodeAt(k), start, end);
+  }
+  /** Widens the source of the last unit, for marks dropped after it. */
+  extendLast(end: number): void {
+    if (this.length > 0) this.ends[this.length - 1] = end;
+  }
+  done(textLength: number): FoldResult {
+    this.map[this.length] = textLength;
+    this.ends[this.length] = textLength;
+    // Pass 1 drops lone surrogates, so the UTF-16 decoder has nothing to replace.
+    const folded = UTF16.decode(this.codes.subarray(0, this.length));
+    return { folded, map: this.map.subarray(0, this.length + 1), ends: this.ends.subarray(0, this.length + 1) };
+  }
+}
+
+// Per-isolate classification of code points below 0x30000, filled on first sight.
+const CLASS = new Uint8Array(0x30000);
+const KNOWN = 1;
+const LETTER = 2;
+const NUMBER = 4;
+const MARK = 8;
+
+function classOf(cp: number): number {
+  let k = cp < CLASS.length ? CLASS[cp]! : 0;
+  if (k === 0) {
+    const s = String.fromCodePoint(cp);
+    k = KNOWN | (LETTER_RE.test(s) ? LETTER : 0) | (NUMBER_RE.test(s) ? NUMBER : 0) | (MARK_RE.test(s) ? MARK : 0);
+    if (cp < CLASS.length) CLASS[cp] = k;
+  }
+  return k;
+}
+
+function pass1(text: string): FoldResult {
+  const out = new Builder(text.length);
+  let i = 0;
+  while (i < text.length) {
+    const c = text.charCodeAt(i);
+    if (c < 0x80) {
+      out.code(c, i, i + 1);
+      i++;
+      continue;
+    }
+    const cp = text.codePointAt(i)!;
+    let j = i + (cp > 0xffff ? 2 : 1);
+    // Gather the combining marks that follow, so NFKC composes them with their base.
+    let hasMarks = false;
+    while (j < text.length) {
+      const next = text.codePointAt(j)!;
+      if (next < 0x300 || (classOf(next) & MARK) === 0) break;
+      hasMarks = true;
+      j += next > 0xffff ? 2 : 1;
+    }
+    if (cp >= 0x300 && (classOf(cp) & MARK) !== 0 && i > 0 && text.charCodeAt(i - 1) < 0x80) {
+      out.extendLast(j); // marks on an ASCII base (Zalgo text): dropped, like on other Latin letters
+    } else {
+      const s = hasMarks ? (DROP_RE.test(String.fromCodePoint(cp)) ? "" : foldCluster(text.slice(i, j))) : foldCodePoint(cp);
+      out.push(s, i, j);
+    }
+    i = j;
+  }
+  return out.done(text.length);
+}
+
+function isUnitCode(c: number): boolean {
+  if (c < 0x80) return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x7a) || c === 0x40 || c === 0x24;
+  if (c >= 0xd800 && c <= 0xdfff) return false;
+  return (classOf(c) & (LETTER | NUMBER)) !== 0;
+}
+
+const LOWER_CACHE = new Map<number, string>();
+
+function lower(c: number): string {
+  let r = LOWER_CACHE.get(c);
+  if (r === undefined) {
+    r = String.fromCharCode(c).toLowerCase();
+    if (LOWER_CACHE.size >= FOLD_CACHE_MAX) LOWER_CACHE.clear();
+    LOWER_CACHE.set(c, r);
+  }
+  return r;
+}
+
+// Three or more single units, each pair joined by the same 1-3 character separator.
+const SPELLED_RE = /(?<![\p{L}\p{N}@$])[\p{L}\p{N}@$]([^\p{L}\p{N}@$\n]{1,3})[\p{L}\p{N}@$](?:\1[\p{L}\p{N}@$])+(?![\p{L}\p{N}@$])/gu;
+
+const SURROGATE_RE = /[\uD800-\uDFFF]/;
+
+function pass2(p: FoldResult): FoldResult {
+  const { folded } = p;
+  const out = new Builder(folded.length);
+  let from = 0;
+  const copy = (a: number, b: number): void => {
+    for (let k = a; k < b; k++) out.code(folded.charCodeAt(k), p.map[k]!, p.ends[k]!);
+  };
+  SPELLED_RE.lastIndex = 0;
+  if (!SPELLED_RE.test(folded)) return p;
+  SPELLED_RE.lastIndex = 0; // matchAll starts from the pattern's lastIndex
+  for (const m of folded.matchAll(SPELLED_RE)) {
+    const sep = m[1]!;
+    if (SURROGATE_RE.test(m[0])) continue; // units are single UTF-16 code units below
+    // At least two letters, so "1 2 3" stays a list of numbers.
+    let letters = 0;
+    for (let k = 0; k < m[0].length; k += 1 + sep.length) if (!/[0-9@$]/.test(m[0][k]!)) letters++;
+    if (letters < 2) continue;
+    copy(from, m.index);
+    for (let k = m.index; k < m.index + m[0].length; k += 1 + sep.length) copy(k, k + 1);
+    from = m.index + m[0].length;
+  }
+  copy(from, folded.length);
+  return out.done(p.map[folded.length]!);
+}
+
+function pass3(p: FoldResult): FoldResult {
+  const { folded } = p;
+  const out = new Builder(folded.length);
+  let i = 0;
+  while (i < folded.length) {
+    const c0 = folded.charCodeAt(i);
+    if (!isUnitCode(c0)) {
+      if (c0 < 0x80 || (c0 >= 0xd800 && c0 <= 0xdfff)) out.code(c0 >= 0x41 && c0 <= 0x5a ? c0 | 0x20 : c0, p.map[i]!, p.ends[i]!);
+      else out.push(lower(c0), p.map[i]!, p.ends[i]!);
+      i++;
+      continue;
+    }
+    // One token: decide, then emit.
+    let j = i;
+    let latin = false;
+    let digits = false;
+    let allLookalike = true;
+    let letters = 0;
+    for (let c = c0; j < folded.length && isUnitCode(c); c = folded.charCodeAt(++j)) {
+      if (c < 0x80) {
+        if (c >= 0x30 && c <= 0x39) digits = true;
+        else if (c !== 0x40 && c !== 0x24) latin = true;
+      } else {
+        if (!HOMOGLYPHS.has(c)) allLookalike = false;
+        if ((classOf(c) & LETTER) !== 0) letters++;
+      }
+    }
+    const mapGlyphs = latin || digits || (allLookalike && letters > 0);
+    const leet = latin || (mapGlyphs && letters > 0);
+    for (let k = i; k < j; k++) {
+      let c = folded.charCodeAt(k);
+      if (mapGlyphs && c >= 0x80) {
+        const g = HOMOGLYPHS.get(c);
+        if (g !== undefined) c = g.charCodeAt(0);
+      }
+      if (c >= 0x80) {
+        out.push(lower(c), p.map[k]!, p.ends[k]!);
+        continue;
+      }
+      if (c >= 0x41 && c <= 0x5a) c |= 0x20;
+      if (leet) c = LEET_CODES[c] ?? c;
+      out.code(c, p.map[k]!, p.ends[k]!);
+    }
+    i = j;
+  }
+  return out.done(p.map[folded.length]!);
+}
+
+/**
+ * The detection-only view of `text`, with a map from each folded index to the span of the
+ * original it came from. Use `originalSpan` to turn a match in `folded` into original offsets.
+ * @example
+ * foldForDetection("1gn0r3 pr3v10us").folded   // "ignore previous"
+ * foldForDetection("I G N O R E").folded       // "ignore"
+ * foldForDetection("іgnоrе").folded            // "ignore" (Cyrillic і, о, е)
+ */
+export function foldForDetection(text: string): FoldResult {
+  return pass3(pass2(pass1(text)));
+}
+
+/** The original UTF-16 span behind folded[start, end). */
+export function originalSpan(fold: FoldResult, start: number, end: number): { start: number; end: number } {
+  if (end <= start) return { start: fold.map[start]!, end: fold.map[start]! };
+  return { start: fold.map[start]!, end: fold.ends[end - 1]! };
+}
