@@ -17,7 +17,7 @@ import type { AdmitRequest, AdmitResult } from "../admission/client-state";
 import { GatewayError, type ErrorCode } from "../errors";
 import type { AppEnv } from "../env";
 import { rateLimitHeaders } from "../quota/headers";
-import { hasLimits, LimitsSchema, type Limits } from "../quota/limits";
+import { hasLimits, LimitsSchema, type Limits, type TenantBudget } from "../quota/limits";
 import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
 import { isApiRoute } from "../routes";
 import { planFor } from "../rules/schema";
@@ -76,6 +76,17 @@ function capOutput(c: Context<AppEnv>, limits: Limits, granted: number | undefin
   c.set("body", { ...c.var.body, [field]: perChoice });
 }
 
+/** Tenant budgets as engine limits, built once per rules document (its objects live as long as it is cached). */
+const tenantLimitsCache = new WeakMap<object, Limits>();
+function tenantLimitsOf(budget: TenantBudget, allowUnpriced: boolean): Limits {
+  let l = tenantLimitsCache.get(budget);
+  if (l === undefined || l.allow_unpriced !== allowUnpriced) {
+    l = LimitsSchema.parse({ ...budget, allow_unpriced: allowUnpriced });
+    tenantLimitsCache.set(budget, l);
+  }
+  return l;
+}
+
 /**
  * @example app.use("/v1/*", admission())
  */
@@ -124,7 +135,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
 
     let tenantLimits: Limits | undefined;
     if (tenantBudget !== undefined && req.quota !== undefined) {
-      tenantLimits = LimitsSchema.parse({ ...tenantBudget, allow_unpriced: limits.allow_unpriced });
+      tenantLimits = tenantLimitsOf(tenantBudget, limits.allow_unpriced);
       const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } });
       if (!tenant.ok) {
         // The client's reservation must not leak when the tenant refuses.

@@ -117,6 +117,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
       maxBytes: config.max_response_bytes,
       abort: call.abort,
       maxOutputTokens: c.var.reservation?.granted,
+      countOutput: c.var.reservation !== undefined,
       hideUsageChunk: askUsage,
     });
     const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;

@@ -36,6 +36,8 @@ export interface GuardOptions {
    * `insufficient_quota` (mid-stream enforcement). Undefined: no budget limit.
    */
   maxOutputTokens?: number | undefined;
+  /** Count output tokens from the deltas (needed only when a reservation will be settled). */
+  countOutput?: boolean;
   /** The gateway asked for usage the client did not: keep the usage-only chunk from it. */
   hideUsageChunk?: boolean;
 }
@@ -81,6 +83,7 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   const done = new Promise<StreamSummary>((r) => (settle = r));
   let finished = false;
 
+  const counting = opts.countOutput === true || opts.maxOutputTokens !== undefined;
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
@@ -149,7 +152,9 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
       if (terminal) break; // nothing is forwarded after the end marker
       if (isTerminal(opts.kind, ev)) terminal = true;
       let json: unknown;
-      if (ev.data.startsWith("{")) {
+      // Parsing every event costs CPU on every stream: only when counting, or when the event
+      // can carry usage.
+      if (ev.data.startsWith("{") && (counting || ev.data.includes('"usage"'))) {
         try {
           json = JSON.parse(ev.data);
         } catch {
