@@ -1,5 +1,6 @@
 /**
- * Scores the PII detectors against the development set: per type precision / recall / F1,
+ * Scores the PII and secret detectors against the development set (both run on each text,
+ * their spans combined by `resolveOverlaps` as the firewall does): per type precision / recall / F1,
  * per source (the id tag: "presidio", "gen-a"), and speed in µs per KB.
  * A prediction matches a gold span when the types are equal and they overlap by at least half
  * of the gold span. Dataset offsets are code points; they are converted to UTF-16 here.
@@ -7,7 +8,9 @@
  *   npx tsx scripts/eval-pii.ts [--data PATH] [--errors TYPE]
  */
 import { readFileSync } from "node:fs";
+import { resolveOverlaps } from "../src/firewall/entity";
 import { detectPii } from "../src/firewall/pii/index";
+import { detectSecrets } from "../src/firewall/secrets/index";
 
 interface Gold {
   type: string;
@@ -64,7 +67,7 @@ for (const row of rows) {
   const toU = cpToUtf16(row.text);
   const gold = row.entities.map((e) => ({ type: e.type, start: toU(e.start), end: toU(e.end) }));
   const t0 = process.hrtime.bigint();
-  const pred = detectPii(row.text);
+  const pred = resolveOverlaps([...detectPii(row.text), ...detectSecrets(row.text)]);
   nanos += process.hrtime.bigint() - t0;
   bytes += Buffer.byteLength(row.text);
   const used = new Set<number>();
