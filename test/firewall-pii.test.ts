@@ -20,6 +20,7 @@ import {
   taxIds,
   usBankAccounts,
   usSsns,
+  PiiScan,
   type Detector,
 } from "../src/firewall/pii/index";
 
@@ -222,7 +223,9 @@ describe("detectPii", () => {
     const ents = detectPii("SSN 123-45-6789 and card 4111-1111-1111-1111");
     expect(ents.map((e) => e.type)).toEqual(["US_SSN", "CREDIT_CARD"]);
   });
-  it("every detector is linear on 1 MB adversarial inputs", () => {
+  // A super-linear pattern on 1 MB runs for minutes: the test timeout is the guard; the
+  // speed itself is measured by `npm run bench:scan`, not asserted against a wall clock.
+  it("every detector completes on 1 MB adversarial inputs", { timeout: 60_000 }, () => {
     const mb = 1 << 20;
     const inputs = ["1-", "a@", "1 ", "1.", "::", "+1 ", "a:", "1/", "Dr. A ", "password: ", "born 1/1/", "12 Ab ", "GB82 ", "x"].map((s) =>
       s.repeat(Math.ceil(mb / s.length)).slice(0, mb),
@@ -230,11 +233,113 @@ describe("detectPii", () => {
     inputs.push("4".repeat(mb), "a".repeat(mb) + "@", `${"a.".repeat(mb / 2)}@${"b.".repeat(10)}`);
     for (const [name, detect] of Object.entries(PII_DETECTORS)) {
       for (const input of inputs) {
-        const t0 = performance.now();
-        detect(input);
-        const ms = performance.now() - t0;
-        expect(ms, `${name} on ${JSON.stringify(input.slice(0, 8))}`).toBeLessThan(200);
+        for (const e of detect(input)) expect(e.end, `${name} on ${JSON.stringify(input.slice(0, 8))}`).toBeLessThanOrEqual(input.length);
       }
     }
+  });
+});
+
+describe("keyword variants", () => {
+  // Every keyword the detectors know reaches them through the shared keyword pre-scan
+  // (`PiiScan.keywordStarts`); one case per family, in various cases and spellings.
+  const cases: [string, string, string[]][] = [
+    ["datesOfBirth", "D.O.B. 04/05/1987", ["04/05/1987"]],
+    ["datesOfBirth", "Geburtsdatum: 1987-05-04", ["1987-05-04"]],
+    ["datesOfBirth", "fecha de nacimiento 4 de mayo, born 4th of May 1987", ["4th of May 1987", "4th of May 1987"]],
+    ["datesOfBirth", "BIRTHDATE: May 4, 1987", ["May 4, 1987"]],
+    ["passwords", "PASSWORD=Tr0ub4dor&3", ["Tr0ub4dor&3"]],
+    ["passwords", "Passphrase: correct-horse-battery", ["correct-horse-battery"]],
+    ["passwords", "your PIN was changed to 8812", []],
+    ["passwords", "pw: 'hunter22'", ["hunter22"]],
+    ["passwords", "redis://:Secr3tPass@cache.local:6379/0 and ftp://bob:pa55w0rd@files.example.org", ["Secr3tPass", "pa55w0rd"]],
+    ["driverLicenses", "DLN: D1234-56789", ["D1234-56789"]],
+    ["driverLicenses", "Driving licence no. MORGA753116SM9IJ", ["MORGA753116SM9IJ"]],
+    ["driverLicenses", "DL# 99887766", ["99887766"]],
+    ["passports", "U.S. passport # 561234567", ["561234567"]],
+    ["taxIds", "ITIN 912-70-1234", ["912-70-1234"]],
+    ["taxIds", "FEIN: 98-7654321", ["98-7654321"]],
+    ["taxIds", "Steuer-ID 12 345 678 901", ["12 345 678 901"]],
+    ["taxIds", "Codice fiscale RSSMRA85T10A562S", ["RSSMRA85T10A562S"]],
+    ["taxIds", "PAN: ABCDE1234F and UTR 1234567890", ["1234567890"]],
+    ["taxIds", "NI number QQ123456C, National Insurance number AB123456D", ["QQ123456C", "AB123456D"]],
+    ["usBankAccounts", "Savings account 000123456789; A/C: 98765432; ACCT 1234567890", ["000123456789", "98765432", "1234567890"]],
+    ["usBankAccounts", "checking account no. 55512345678", ["55512345678"]],
+    ["persons", "Mrs. Olga Petrov, Prof Ada Lovelace and Herr Jürgen Klopp met Frau Ängela Merkel", ["Olga Petrov", "Ada Lovelace", "Jürgen Klopp", "Ängela Merkel"]],
+    ["persons", "Patient Émile Zola; Signed Ana María; Regards, Tomás", ["Émile Zola", "Ana María", "Tomás"]],
+    ["persons", "Hi team, Hi Sam, hello Bob, Hello Zoë", ["Sam", "Zoë"]],
+    ["usSsns", "ss# 078-05-1120 and social sec 078051120", ["078-05-1120", "078051120"]],
+    ["abaRoutingNumbers", "RTN 121000358, transit number 026009593", ["121000358", "026009593"]],
+  ];
+  it.each(cases)("%s: %s", (name, text, expected) => {
+    expect(found(PII_DETECTORS[name]!, text)).toEqual(expected);
+  });
+});
+
+describe("shared pre-scan", () => {
+  const texts = [
+    "Dear Henrik García, card 4111 1111 1111 1111, SSN 123-45-6789, call (415) 555-0132 or +44 20 7946 0958.",
+    "born 1961-02-19; password: hunter22; passport no. X12345678; EIN: 12-3456789; routing number 011000015",
+    "IBAN DE89 3704 0044 0532 0130 00, ship to 2825 Lake Road, Tampa, FL 33602; host 10.0.0.1 and fe80::1",
+    "account number: 12345678901, mail jane.doe@example.org, postgres://app:s3cret@db.example.com/x",
+  ];
+  it("gives every detector the same result as scanning alone", () => {
+    for (const text of texts) {
+      const scan = new PiiScan(text);
+      for (const [name, detect] of Object.entries(PII_DETECTORS)) {
+        expect(detect(text, scan), name).toEqual(detect(text));
+      }
+    }
+  });
+  it("is ignored when it is of another text", () => {
+    const other = new PiiScan("nothing here");
+    expect(found((t) => creditCards(t, other), "card 4111 1111 1111 1111")).toEqual(["4111 1111 1111 1111"]);
+  });
+  it("finds digit runs and keyword starts", () => {
+    const scan = new PiiScan("My name is Ann, PIN 1234, acct 12-345");
+    expect(scan.runStarts).toEqual([20, 31, 34]);
+    expect(scan.runEnds).toEqual([24, 33, 37]);
+    expect(scan.keywordStarts).toEqual([0, 3, 16, 26]);
+  });
+});
+
+describe("linear time on 1 MB adversarial inputs", () => {
+  // No clock here: a superlinear detector would blow the test timeout.
+  const mb = 1 << 20;
+  const fill = (unit: string): string => unit.repeat(Math.ceil(mb / unit.length)).slice(0, mb);
+  const inputs: [string, string][] = [
+    ["digits", "7".repeat(mb)],
+    ["digit space", fill("1 ")],
+    ["digit dash", fill("1-")],
+    ["digit dot", fill("1.")],
+    ["digit slash", fill("1/")],
+    ["digit colon", fill("1:")],
+    ["'@' run", "@".repeat(mb)],
+    ["a@a.", fill("a@a.")],
+    ["dots then @", `${"a.".repeat(mb / 2)}@b.co`],
+    ["colons", ":".repeat(mb)],
+    ["hex colon", fill("a:")],
+    ["capitalised words", fill("Ab Cd ")],
+    ["cue then capitalised words", `Dear ${fill("Ab Cd ")}`],
+    ["honorifics", fill("Dr. A ")],
+    ["number and words", fill("12 Ab ")],
+    ["address-like", fill("1 Ab Cd Ef Street, Gh ")],
+    ["password keywords", fill("password: ")],
+    ["password glue", fill("password is ")],
+    ["quoted password", fill("pw:'")],
+    ["born", fill("born 1/1/")],
+    ["IBAN-like", fill("GB82 ")],
+    ["plus digits", fill("+1 ")],
+    ["parenthesised digits", fill("(1) ")],
+    ["URL userinfo", fill("x://a:b@")],
+    ["URL schemes", fill("ab://")],
+    ["SSN-like", fill("SSN 123-45-")],
+    ["account keywords", fill("account number ")],
+    ["passport keywords", fill("passport no. ")],
+    ["extensions", fill("1 x1 ")],
+    ["card-like groups", fill("4111 ")],
+  ];
+  it.each(inputs)("%s", (_name, input) => {
+    for (const detect of Object.values(PII_DETECTORS)) expect(Array.isArray(detect(input))).toBe(true);
+    expect(Array.isArray(detectPii(input))).toBe(true);
   });
 });

@@ -4,7 +4,7 @@
  * keyword is what separates "born 1990-04-12" from any other date.
  */
 import type { Entity } from "../entity";
-import { entity, isWordCode } from "./scan";
+import { entity, isAlnumCode, isAlphaCode, isSpaceCode, isWordCode, scanOf, type PiiScan } from "./scan";
 
 const MONTHS = "jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?";
 const MONTH_INDEX = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
@@ -17,7 +17,10 @@ const DATE_RE = new RegExp(
   ].join("|"),
   "i",
 );
-const DOB_KEYWORD_RE = /\b(?:born|dob|date of birth|birth ?date|birthday|geburtsdatum|geboren|fecha de nacimiento)\b|\bd\.o\.b\b\.?/gi;
+// Sticky: tried only where `PiiScan.keywordStarts` says a keyword may start (a new keyword
+// needs its prefix in `KEYWORD_START_RE` too).
+const DOB_KEYWORD_RE = /\b(?:born|dob|date of birth|birth ?date|birthday|geburtsdatum|geboren|fecha de nacimiento)\b|\bd\.o\.b\b\.?/iy;
+const SENTENCE_END_RE = /[.!?]\s/;
 
 function validDay(m: number, d: number): boolean {
   return m >= 1 && m <= 12 && d >= 1 && d <= 31;
@@ -32,10 +35,15 @@ function monthOf(name: string): number {
  * "birthday" and the like, in ISO, numeric (either day order) or month-name forms.
  * @example datesOfBirth("DOB: 12/31/1990") // span of "12/31/1990"
  */
-export function datesOfBirth(text: string): Entity[] {
+export function datesOfBirth(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const k of text.matchAll(DOB_KEYWORD_RE)) {
-    const from = k.index + k[0].length;
+  let next = 0; // end of the previous keyword match: matches do not overlap
+  for (const at of scanOf(text, scan).keywordStarts) {
+    if (at < next) continue;
+    DOB_KEYWORD_RE.lastIndex = at;
+    if (!DOB_KEYWORD_RE.test(text)) continue;
+    const from = DOB_KEYWORD_RE.lastIndex;
+    next = from;
     const window = text.slice(from, from + 40);
     const m = DATE_RE.exec(window);
     if (m === null) continue;
@@ -49,28 +57,39 @@ export function datesOfBirth(text: string): Entity[] {
     } else if (g.y3 !== undefined) ok = validDay(monthOf(g.m3!), Number(g.d3));
     else if (g.y4 !== undefined) ok = validDay(monthOf(g.m4!), Number(g.d4));
     // The date must come before the next sentence, not somewhere after an unrelated clause.
-    if (!ok || /[.!?]\s/.test(window.slice(0, m.index))) continue;
+    if (!ok || (m.index > 1 && SENTENCE_END_RE.test(window.slice(0, m.index)))) continue;
     out.push(entity("DATE_OF_BIRTH", from + m.index, from + m.index + m[0].length, "date-of-birth", 0.85));
   }
   return out;
 }
 
-const PASSWORD_KEYWORD_RE = /\b(?:password|passwd|passcode|passphrase|pass phrase|pwd|pin|pw)\b/gi;
+// Sticky, like the cue regex of persons below: tried only at `PiiScan.keywordStarts` (a new
+// keyword needs its prefix in `KEYWORD_START_RE` too).
+const PASSWORD_KEYWORD_RE = /\b(?:password|passwd|passcode|passphrase|pass phrase|pwd|pin|pw)\b/iy;
+// Glue between the keyword and the value. The value must start within 16 characters of the
+// glue word, hence the cap on the whitespace (applied again below).
+const GLUE_RE = /(?:is|was|will be|set to|changed to|of)\s{1,15}/iy;
+const GLUE_WINDOW = 16;
 const PLACEHOLDER_RE = /^(?:\*+|x{3,}|\.{3,}|<[^>]*>|\$\{[^}]*\}|\{\{[^}]*\}\}|%\w+%|your[_-]?\w*|redacted|hidden|null|none|undefined|required|optional|string|true|false|here|below|above|same|reset|protected)$/i;
-const TRAILING_PUNCT = new Set([".", ",", ";", "!", "?", ")", "]", "}", '"', "'", "`"]);
+const LOWER_WORD_RE = /^[a-z]+$/;
+
+/** . , ; ! ? ) ] } " ' ` */
+function isTrailingPunct(c: number): boolean {
+  return c === 46 || c === 44 || c === 59 || c === 33 || c === 63 || c === 41 || c === 93 || c === 125 || c === 34 || c === 39 || c === 96;
+}
 
 /** Reads the secret after `from`: a quoted string or a whitespace-free run, at most 128 chars. */
 function readSecret(text: string, from: number): [number, number] | null {
-  const q = text[from];
-  if (q === '"' || q === "'" || q === "`") {
-    const close = text.indexOf(q, from + 1);
+  const q = text.charCodeAt(from);
+  if (q === 34 || q === 39 || q === 96) {
+    const close = text.indexOf(text[from]!, from + 1);
     if (close === -1 || close - from > 129 || close === from + 1) return null;
     return [from + 1, close];
   }
   let e = from;
   const stop = Math.min(text.length, from + 128);
-  while (e < stop && !/\s/.test(text[e]!)) e++;
-  while (e > from && TRAILING_PUNCT.has(text[e - 1]!)) e--;
+  while (e < stop && !isSpaceCode(text.charCodeAt(e))) e++;
+  while (e > from && isTrailingPunct(text.charCodeAt(e - 1))) e--;
   return e > from ? [from, e] : null;
 }
 
@@ -78,10 +97,15 @@ function readSecret(text: string, from: number): [number, number] | null {
  * Passwords: the value after "password: X", "pwd=X", "passcode is X" (the span is the value
  * only), and the password in URL userinfo ("postgres://user:X@host", RFC 3986 §3.2.1).
  */
-export function passwords(text: string): Entity[] {
+export function passwords(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const k of text.matchAll(PASSWORD_KEYWORD_RE)) {
-    let i = k.index + k[0].length;
+  let next = 0;
+  for (const at of scanOf(text, scan).keywordStarts) {
+    if (at < next) continue;
+    PASSWORD_KEYWORD_RE.lastIndex = at;
+    if (!PASSWORD_KEYWORD_RE.test(text)) continue;
+    let i = PASSWORD_KEYWORD_RE.lastIndex;
+    next = i;
     if (text[i] === '"' || text[i] === "'") i++; // closing quote of a JSON / YAML key
     while (text[i] === " ") i++;
     let strict = false;
@@ -89,10 +113,9 @@ export function passwords(text: string): Entity[] {
       i++;
       if (text[i] === "=") i++;
     } else {
-      const rest = text.slice(i, i + 16).toLowerCase();
-      const glue = /^(?:is|was|will be|set to|changed to|of)\s+/.exec(rest);
-      if (glue === null) continue;
-      i += glue[0].length;
+      GLUE_RE.lastIndex = i;
+      if (!GLUE_RE.test(text)) continue;
+      i = Math.min(GLUE_RE.lastIndex, i + GLUE_WINDOW);
       strict = true;
     }
     while (text[i] === " " || text[i] === "\t") i++;
@@ -101,21 +124,36 @@ export function passwords(text: string): Entity[] {
     const value = text.slice(span[0], span[1]);
     if (value.length < 3 || PLACEHOLDER_RE.test(value)) continue;
     // In prose ("the password is incorrect") a plain lowercase word is not a secret.
-    if (strict && /^[a-z]+$/.test(value)) continue;
+    if (strict && LOWER_WORD_RE.test(value)) continue;
     out.push(entity("PASSWORD", span[0], span[1], "password", strict ? 0.8 : 0.9));
   }
-  return out.concat(urlPasswords(text));
+  return text.indexOf("://") === -1 ? out : out.concat(urlPasswords(text));
 }
 
-const SCHEME_RE = /(?<![A-Za-z0-9+.-])[A-Za-z][A-Za-z0-9+.-]{1,15}:\/\//g;
+/** A URL scheme character after the first (RFC 3986 §3.1): letter, digit, '+', '-', '.'. */
+function isSchemeCode(c: number): boolean {
+  return isAlnumCode(c) || c === 43 || c === 45 || c === 46;
+}
 
+/**
+ * Passwords in "scheme://user:secret@host": found from each "://" (scheme of 2-16
+ * characters, starting with a letter, not preceded by another scheme character).
+ */
 function urlPasswords(text: string): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(SCHEME_RE)) {
-    const from = m.index + m[0].length;
+  for (let sep = text.indexOf("://"); sep !== -1; sep = text.indexOf("://", sep + 1)) {
+    let r = sep;
+    while (r > 0 && sep - r <= 16 && isSchemeCode(text.charCodeAt(r - 1))) r--;
+    if (sep - r < 2 || sep - r > 16 || !isAlphaCode(text.charCodeAt(r))) continue;
+    if (r > 0 && isSchemeCode(text.charCodeAt(r - 1))) continue;
+    const from = sep + 3;
     let e = from;
     const stop = Math.min(text.length, from + 256);
-    while (e < stop && text[e] !== "/" && !/\s/.test(text[e]!)) e++;
+    while (e < stop) {
+      const c = text.charCodeAt(e);
+      if (c === 47 || isSpaceCode(c)) break;
+      e++;
+    }
     const authority = text.slice(from, e);
     const at = authority.lastIndexOf("@");
     const colon = authority.indexOf(":");
@@ -129,21 +167,27 @@ function urlPasswords(text: string): Entity[] {
 
 // Names: one to three capitalised words (Unicode letters, inner hyphen or apostrophe, initials).
 const NAME_AT_RE = /\p{Lu}[\p{Ll}\p{Lu}'’-]{1,24}(?: (?:\p{Lu}\.|\p{Lu}[\p{Ll}'’-]{1,24})){0,3}/uy;
-const PERSON_CUE_RE = /\b(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Sir|Madam|Mme|Herr|Frau)\.?|[Mm]y name is|[Nn]ame(?: is)?:?|Dear|Hi|Hello|[Pp]atient|[Cc]ustomer|[Cc]lient|[Ee]mployee|[Ss]igned|[Rr]egards,|[Ss]incerely,)\s/g;
+const PERSON_CUE_RE = /\b(?:(?:Mr|Mrs|Ms|Mx|Dr|Prof|Miss|Sir|Madam|Mme|Herr|Frau)\.?|[Mm]y name is|[Nn]ame(?: is)?:?|Dear|Hi|Hello|[Pp]atient|[Cc]ustomer|[Cc]lient|[Ee]mployee|[Ss]igned|[Rr]egards,|[Ss]incerely,)\s/y;
 const NOT_A_NAME = new Set(["The", "This", "That", "There", "Here", "Team", "Sir", "Madam", "All", "Everyone", "Customer", "Support", "Service", "Thanks", "Thank", "Please", "What", "How", "Is", "I"]);
 
 /** Person names after an honorific, "my name is", "Dear" and similar cues (score 0.6). */
-export function persons(text: string): Entity[] {
+export function persons(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const k of text.matchAll(PERSON_CUE_RE)) {
-    const from = k.index + k[0].length;
+  let next = 0;
+  for (const at of scanOf(text, scan).keywordStarts) {
+    if (at < next) continue;
+    PERSON_CUE_RE.lastIndex = at;
+    if (!PERSON_CUE_RE.test(text)) continue;
+    const from = PERSON_CUE_RE.lastIndex;
+    next = from;
     NAME_AT_RE.lastIndex = from;
     const m = NAME_AT_RE.exec(text);
     if (m === null) continue;
-    const words = m[0].split(" ");
-    while (words.length > 0 && NOT_A_NAME.has(words[0]!)) words.shift();
-    if (words.length === 0 || words.length !== m[0].split(" ").length) continue;
-    const end = from + m[0].length;
+    const name = m[0];
+    // The first word must not be a greeting or pronoun ("Dear All", "Hi Team").
+    const sp = name.indexOf(" ");
+    if (NOT_A_NAME.has(sp === -1 ? name : name.slice(0, sp))) continue;
+    const end = from + name.length;
     if (end < text.length && isWordCode(text.charCodeAt(end))) continue;
     out.push(entity("PERSON", from, end, "person", 0.6));
   }
@@ -155,19 +199,41 @@ const STREET_TYPES =
 // Number + one to four capitalised words + a street-type word, then optional unit, city,
 // state/region and postcode. Every repetition is bounded and separated by a literal.
 const ADDRESS_RE = new RegExp(
-  String.raw`(?<![\w-])\d{1,6}[A-Za-z]? (?:\p{Lu}[\p{L}'.-]{0,24} ){0,4}(?:${STREET_TYPES})\b\.?` +
+  String.raw`\d{1,6}[A-Za-z]? (?:\p{Lu}[\p{L}'.-]{0,24} ){0,4}(?:${STREET_TYPES})\b\.?` +
     String.raw`(?: \d{1,5}[A-Za-z]?)?` +
     String.raw`(?:,? (?:Apt|Apartment|Suite|Ste|Unit|Flat|#)\.? ?[\w-]{1,6})?` +
     String.raw`(?:, \p{Lu}[\p{L}'.-]{1,24}(?: \p{Lu}[\p{L}'.-]{1,24}){0,2})?` +
     String.raw`(?:,? [A-Z]{2})?(?:,? \d{5}(?:-\d{4})?)?`,
-  "gu",
+  "uy", // sticky: tried at the start of each digit run (the `(?<![\w-])` check is done by hand)
 );
 
 /** Street addresses of the "221B Baker Street, London" shape (score 0.6). */
-export function addresses(text: string): Entity[] {
+export function addresses(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(ADDRESS_RE)) {
-    out.push(entity("ADDRESS", m.index, m.index + m[0].length, "address", 0.6));
+  const sc = scanOf(text, scan);
+  const starts = sc.runStarts;
+  const ends = sc.runEnds;
+  const n = text.length;
+  let next = 0;
+  for (let r = 0; r < starts.length; r++) {
+    // The number: 1-6 digits not glued to a word or '-', an optional letter, then a space and
+    // an upper-case letter (a capitalised word or the street type; all street types are).
+    const s = starts[r]!;
+    if (s < next || ends[r]! - s > 6) continue;
+    if (s > 0) {
+      const b = text.charCodeAt(s - 1);
+      if (isWordCode(b) || b === 45) continue;
+    }
+    let q = ends[r]!;
+    if (q < n && isAlphaCode(text.charCodeAt(q))) q++;
+    if (q + 1 >= n || text.charCodeAt(q) !== 32) continue;
+    const u = text.charCodeAt(q + 1);
+    if (u < 128 && !(u >= 65 && u <= 90)) continue;
+    ADDRESS_RE.lastIndex = s;
+    const m = ADDRESS_RE.exec(text);
+    if (m === null) continue;
+    next = s + m[0].length;
+    out.push(entity("ADDRESS", s, next, "address", 0.6));
   }
   return out;
 }

@@ -4,10 +4,11 @@
  * and, in context only, US bank account numbers.
  */
 import type { Entity } from "../entity";
-import { contextBefore, entity, isWordCode, luhnValid, skipFiller } from "./scan";
+import { contextBefore, entity, freeBefore, isAlphaCode, isAlnumCode, isDigitCode, isWordCode, luhnValid, nineDigits, scanOf, skipFiller, type PiiScan } from "./scan";
 
 // Up to 19 digits, optionally separated by single spaces or dashes; bounded, so linear.
-const CARD_RE = /(?<![\w-])\d(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)/g;
+// Sticky: tried at digit-run starts not preceded by a word character or '-'.
+const CARD_RE = /\d(?:[ -]?\d){11,18}(?![\w-]|[.,]\d)/y;
 
 /** Issuer identification ranges (ISO/IEC 7812) with the lengths each network issues. */
 function issuerLengthOk(d: string): boolean {
@@ -35,23 +36,56 @@ function issuerLengthOk(d: string): boolean {
  * grouped with one kind of separator (space or dash).
  * @example creditCards("card 4111 1111 1111 1111") // [{ type: "CREDIT_CARD", start: 5, end: 24, ... }]
  */
-export function creditCards(text: string): Entity[] {
+export function creditCards(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(CARD_RE)) {
+  const sc = scanOf(text, scan);
+  const starts = sc.runStarts;
+  const ends = sc.runEnds;
+  let next = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const s = starts[r]!;
+    if (s < next || !freeBefore(text, s)) continue;
+    // Twelve digits at least: a shorter run must go on after one separator.
+    const e = ends[r]!;
+    if (e - s < 12) {
+      const c = text.charCodeAt(e);
+      if ((c !== 32 && c !== 45) || !isDigitCode(text.charCodeAt(e + 1))) continue;
+    }
+    CARD_RE.lastIndex = s;
+    const m = CARD_RE.exec(text);
+    if (m === null) continue;
+    next = s + m[0].length;
+    // The match is digits in groups with single separators; all separators must be alike.
     const raw = m[0];
-    const groups = raw.split(/[ -]/);
-    const seps = raw.replace(/\d/g, "");
-    if (seps.length > 0 && seps.replaceAll(seps[0]!, "").length > 0) continue; // mixed separators
+    let sep = 0;
+    let mixed = false;
+    let digits = "";
+    const groupEnds: number[] = []; // end of each group in `raw`
+    const groupDigits: number[] = []; // digits up to the end of each group
+    for (let i = 0; i < raw.length; i++) {
+      const c = raw.charCodeAt(i);
+      if (c >= 48 && c <= 57) continue;
+      if (sep === 0) sep = c;
+      else if (c !== sep) mixed = true;
+      digits += raw.slice(groupEnds.length === 0 ? 0 : groupEnds[groupEnds.length - 1]! + 1, i);
+      groupEnds.push(i);
+      groupDigits.push(digits.length);
+    }
+    if (mixed) continue;
+    digits += raw.slice(groupEnds.length === 0 ? 0 : groupEnds[groupEnds.length - 1]! + 1);
+    groupEnds.push(raw.length);
+    groupDigits.push(digits.length);
     // A grouped number may run into a following number ("... 4904 12 times"): try the longest
     // prefix of whole groups that validates.
-    let len = raw.length;
-    for (let k = groups.length; k >= 1; k--) {
-      const candidate = groups.slice(0, k).join("");
-      if (candidate.length >= 12 && candidate.length <= 19 && luhnValid(candidate) && issuerLengthOk(candidate)) {
-        out.push(entity("CREDIT_CARD", m.index, m.index + len, "credit-card", 1));
+    for (let k = groupEnds.length - 1; k >= 0; k--) {
+      const n = groupDigits[k]!;
+      if (n < 12) break;
+      if (n > 19) continue;
+      const candidate = n === digits.length ? digits : digits.slice(0, n);
+      if (luhnValid(candidate) && issuerLengthOk(candidate)) {
+        out.push(entity("CREDIT_CARD", s, s + groupEnds[k]!, "credit-card", 1));
         break;
       }
-      len -= groups[k - 1]!.length + 1;
     }
   }
   return out;
@@ -68,7 +102,6 @@ const IBAN_LENGTHS: Record<string, number> = {
   VA: 22, VG: 24, XK: 20, YE: 30,
 };
 
-const IBAN_START_RE = /(?<![A-Za-z0-9])[A-Za-z]{2}\d{2}/g;
 
 /** ISO 7064 MOD 97-10 as ISO 13616 applies it: move the first four characters to the end. */
 export function ibanChecksumValid(compact: string): boolean {
@@ -87,14 +120,22 @@ export function ibanChecksumValid(compact: string): boolean {
  * IBANs, compact ("DE89370400440532013000") or grouped in fours ("DE89 3704 0044 ..."), any case;
  * the country's length must match and the mod-97 check must give 1.
  */
-export function ibans(text: string): Entity[] {
+export function ibans(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(IBAN_START_RE)) {
-    const want = IBAN_LENGTHS[m[0].slice(0, 2).toUpperCase()];
+  const sc = scanOf(text, scan);
+  const starts = sc.runStarts;
+  const ends = sc.runEnds;
+  for (let r = 0; r < starts.length; r++) {
+    // Country code and check digits: two letters (not glued to a letter or digit), two digits.
+    const d = starts[r]!;
+    if (d < 2 || ends[r]! - d < 2 || !isAlphaCode(text.charCodeAt(d - 1)) || !isAlphaCode(text.charCodeAt(d - 2))) continue;
+    const start = d - 2;
+    if (start > 0 && isAlnumCode(text.charCodeAt(start - 1))) continue;
+    const want = IBAN_LENGTHS[text.slice(start, d).toUpperCase()];
     if (want === undefined) continue;
     // Collect exactly `want` alphanumerics; single spaces are allowed between characters.
     let compact = "";
-    let i = m.index;
+    let i = start;
     while (i < text.length && compact.length < want) {
       const c = text.charCodeAt(i);
       if (isWordCode(c) && c !== 95) {
@@ -107,12 +148,11 @@ export function ibans(text: string): Entity[] {
     if (compact.length !== want) continue;
     if (i < text.length && isWordCode(text.charCodeAt(i))) continue;
     if (!ibanChecksumValid(compact.toUpperCase())) continue;
-    out.push(entity("IBAN", m.index, i, "iban", 1));
+    out.push(entity("IBAN", start, i, "iban", 1));
   }
   return out;
 }
 
-const NINE_DIGITS_RE = /(?<![\w-])\d{9}(?![\w-]|[.,]\d)/g;
 const ROUTING_CONTEXT = /\b(?:routing|aba|rtn|transit number|bank code)\b/i;
 
 /** ABA routing number: Federal Reserve prefix and the 3-7-1 weighted checksum. */
@@ -127,23 +167,35 @@ export function abaChecksumValid(d: string): boolean {
 }
 
 /** ABA routing numbers: nine digits with a valid checksum, near "routing"/"ABA"/"RTN". */
-export function abaRoutingNumbers(text: string): Entity[] {
+export function abaRoutingNumbers(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(NINE_DIGITS_RE)) {
-    if (abaChecksumValid(m[0]) && contextBefore(text, m.index, ROUTING_CONTEXT, 48)) {
-      out.push(entity("ABA_ROUTING_NUMBER", m.index, m.index + 9, "aba-routing", 1));
+  const sc = scanOf(text, scan);
+  const starts = sc.runStarts;
+  const ends = sc.runEnds;
+  for (let r = 0; r < starts.length; r++) {
+    const s = starts[r]!;
+    if (!nineDigits(text, s, ends[r]!)) continue; // (?<![\w-])\d{9}(?![\w-]|[.,]\d)
+    if (abaChecksumValid(text.slice(s, s + 9)) && contextBefore(text, s, ROUTING_CONTEXT, 48)) {
+      out.push(entity("ABA_ROUTING_NUMBER", s, s + 9, "aba-routing", 1));
     }
   }
   return out;
 }
 
-const ACCOUNT_CONTEXT_RE = /\b(?:bank account|checking account|savings account|account (?:number|no\b|num\b|#)|acct\b|a\/c\b)/gi;
+// Sticky: tried only where `PiiScan.keywordStarts` says a keyword may start (a new keyword
+// needs its prefix in `KEYWORD_START_RE` too).
+const ACCOUNT_CONTEXT_RE = /\b(?:bank account|checking account|savings account|account (?:number|no\b|num\b|#)|acct\b|a\/c\b)/iy;
 
 /** US bank account numbers (8-17 digits) right after "account number", "acct" and the like. */
-export function usBankAccounts(text: string): Entity[] {
+export function usBankAccounts(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(ACCOUNT_CONTEXT_RE)) {
-    const start = skipFiller(text, m.index + m[0].length);
+  let next = 0;
+  for (const at of scanOf(text, scan).keywordStarts) {
+    if (at < next) continue;
+    ACCOUNT_CONTEXT_RE.lastIndex = at;
+    if (!ACCOUNT_CONTEXT_RE.test(text)) continue;
+    next = ACCOUNT_CONTEXT_RE.lastIndex;
+    const start = skipFiller(text, next);
     let end = start;
     while (end < text.length && end - start < 18 && text.charCodeAt(end) >= 48 && text.charCodeAt(end) <= 57) end++;
     const n = end - start;

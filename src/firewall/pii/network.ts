@@ -3,7 +3,7 @@
  * character ('@', ':' or '.') by a bounded amount, then validate the whole candidate.
  */
 import type { Entity } from "../entity";
-import { contextBefore, entity, isWordCode } from "./scan";
+import { contextBefore, entity, isWordCode, scanOf, type PiiScan } from "./scan";
 
 // RFC 5321 §4.5.3.1: local part at most 64 octets, domain at most 255.
 const MAX_LOCAL = 64;
@@ -68,7 +68,9 @@ function domainValid(domain: string): boolean {
   return /^[A-Za-z]{2,24}$/.test(labels[labels.length - 1]!);
 }
 
-const IPV4_RE = /(?<![\w.:])(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)/g;
+// Sticky: tried at digit-run starts of one to three digits followed by '.', not preceded by
+// a word character, '.' or ':' (the pattern's `(?<![\w.:])`).
+const IPV4_RE = /(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})(?![\w]|\.\d)/y;
 const VERSION_CONTEXT = /(?:\bversion|\bver\.?|\bv|\brelease|\bbuild|\bfirmware|\bsdk|\bapi|\bchrome|\bnode|@)\s*:?\s*$/i;
 
 function octetOk(s: string): boolean {
@@ -76,37 +78,54 @@ function octetOk(s: string): boolean {
 }
 
 /** IPv4 dotted quads (each octet 0-255, no leading zeros) and validated IPv6 addresses. */
-export function ipAddresses(text: string): Entity[] {
+export function ipAddresses(text: string, scan?: PiiScan): Entity[] {
   const out: Entity[] = [];
-  for (const m of text.matchAll(IPV4_RE)) {
-    if (![m[1], m[2], m[3], m[4]].every((o) => octetOk(o!))) continue;
-    if (contextBefore(text, m.index, VERSION_CONTEXT, 16)) continue;
-    out.push(entity("IP_ADDRESS", m.index, m.index + m[0].length, "ipv4", 0.9));
+  const sc = scanOf(text, scan);
+  const starts = sc.runStarts;
+  const ends = sc.runEnds;
+  let next = 0;
+  for (let r = 0; r < starts.length; r++) {
+    const s = starts[r]!;
+    if (s < next || ends[r]! - s > 3 || text.charCodeAt(ends[r]!) !== 46) continue;
+    if (s > 0) {
+      const b = text.charCodeAt(s - 1);
+      if (isWordCode(b) || b === 46 || b === 58) continue;
+    }
+    IPV4_RE.lastIndex = s;
+    const m = IPV4_RE.exec(text);
+    if (m === null) continue;
+    next = s + m[0].length;
+    if (!(octetOk(m[1]!) && octetOk(m[2]!) && octetOk(m[3]!) && octetOk(m[4]!))) continue;
+    if (contextBefore(text, s, VERSION_CONTEXT, 16)) continue;
+    out.push(entity("IP_ADDRESS", s, next, "ipv4", 0.9));
   }
-  return out.concat(ipv6Addresses(text));
+  return text.indexOf(":") === -1 ? out : out.concat(ipv6Addresses(text));
 }
 
 function isHexCode(c: number): boolean {
   return (c >= 48 && c <= 57) || (c >= 65 && c <= 70) || (c >= 97 && c <= 102);
 }
 
-/** IPv6 per RFC 4291 §2.2, including "::" compression and a trailing dotted IPv4 part. */
+function isIpv6Code(c: number): boolean {
+  return isHexCode(c) || c === 58 || c === 46;
+}
+
+/**
+ * IPv6 per RFC 4291 §2.2, including "::" compression and a trailing dotted IPv4 part.
+ * Candidates are the maximal runs of hex digits, ':' and '.' (leading dots dropped) that hold
+ * a ':', found from each ':' outward.
+ */
 export function ipv6Addresses(text: string): Entity[] {
   const out: Entity[] = [];
-  let i = 0;
-  while (i < text.length) {
-    const c = text.charCodeAt(i);
-    if (!(isHexCode(c) || c === 58)) {
-      i++;
-      continue;
-    }
-    // Maximal run of hex digits, ':' and '.', scanned once.
-    const s = i;
-    while (i < text.length) {
-      const d = text.charCodeAt(i);
-      if (isHexCode(d) || d === 58 || d === 46) i++;
-      else break;
-    }
+  let done = 0; // every ':' before this index belongs to a run already judged
+  for (let colon = text.indexOf(":"); colon !== -1; colon = text.indexOf(":", Math.max(colon + 1, done))) {
+    if (colon < done) continue;
+    let s = colon;
+    while (s > done && isIpv6Code(text.charCodeAt(s - 1))) s--;
+    while (text.charCodeAt(s) === 46) s++; // a run starts at a hex digit or ':', not at '.'
+    let i = colon + 1;
+    while (i < text.length && isIpv6Code(text.charCodeAt(i))) i++;
+    done = i;
     let e = i;
     while (e > s && text[e - 1] === ".") e--; // sentence full stop
     if (e - s < 2 || e - s > 45) continue;
