@@ -6,10 +6,12 @@
 import { cloudflareTest } from "@cloudflare/vitest-pool-workers";
 import { defineConfig } from "vitest/config";
 import { createMockLlm } from "./mock/llm.mjs";
+import { createFakeClassifier } from "./mock/tier2.mjs";
 import { TEST_CONFIG, TEST_SECRETS } from "./test/config";
 
 const mock = createMockLlm({ expectedKey: TEST_SECRETS.MOCK_API_KEY });
 const azure = createMockLlm({ expectedKey: TEST_SECRETS.AZURE_API_KEY });
+const tier2 = createFakeClassifier({ token: TEST_SECRETS.TIER2_TOKEN });
 
 async function outbound(request: Request): Promise<Response> {
   const host = new URL(request.url).host;
@@ -18,6 +20,8 @@ async function outbound(request: Request): Promise<Response> {
       return mock(request);
     case "azure.test":
       return azure(request);
+    case "tier2.test":
+      return tier2(request);
     case "flaky.test":
       await request.arrayBuffer();
       return Response.json({ error: { message: "overloaded", type: "server_error", code: null, param: null } }, { status: 503 });

@@ -4,11 +4,11 @@
  * explains why each stage sits where it does.
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
- *   parse and validate -> authorise -> admission -> [input firewall] -> forward ->
+ *   parse and validate -> authorise -> admission -> input firewall -> forward ->
  *   [output protection] -> settle usage
  *
- * Stages in brackets are filled by later work (the prompt firewall, response protection);
- * they go exactly where they are listed, so every stage keeps its guarantees.
+ * The stage in brackets is filled by later work (response protection); it goes exactly
+ * where it is listed, so every stage keeps its guarantees.
  */
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
@@ -21,6 +21,7 @@ import { authenticate } from "./middleware/authenticate";
 import { authorise, requireScope } from "./middleware/authorise";
 import { bodyLimit } from "./middleware/body-limit";
 import { corsStage } from "./middleware/cors";
+import { firewall } from "./middleware/firewall";
 import { newRequestId, requestId } from "./middleware/request-id";
 import { resolveRoute } from "./middleware/route";
 import { settleUsage } from "./middleware/settle";
@@ -45,7 +46,7 @@ app.use("/v1/*", authorise());
 // settle wraps everything after it; its work runs once the response (or stream) has ended.
 app.use("/v1/*", settleUsage());
 app.use("/v1/*", admission());
-// the input firewall goes here.
+app.use("/v1/*", firewall());
 
 app.get("/v1/models", listModels);
 app.get("/v1/usage", usage);

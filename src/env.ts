@@ -6,6 +6,8 @@
  * does not validate fails closed: every request gets 503 `config_invalid` and one log line.
  */
 import { z } from "zod";
+import type { RedactionVault } from "./firewall/redact";
+import { Tier2ConfigSchema } from "./firewall/tier2";
 import { JwtIssuerListSchema } from "./auth/jwt";
 import { GatewayError } from "./errors";
 import type { RequestLog } from "./analytics/record";
@@ -49,6 +51,13 @@ export const ConfigSchema = z
     max_response_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
     /** JWT / OIDC issuers whose access tokens are accepted besides API keys (docs/auth.md). */
     auth: z.strictObject({ jwt_issuers: JwtIssuerListSchema.default([]) }).prefault({}),
+    /** The prompt firewall's deployment settings; its rules are in the rules document (docs/firewall.md). */
+    firewall: z
+      .strictObject({
+        /** Second-stage classifier for the uncertain band (docs/firewall-tier2.md). Absent: tier 1 alone. */
+        tier2: Tier2ConfigSchema.optional(),
+      })
+      .prefault({}),
     cors: z
       .strictObject({
         /** Exact origins allowed to call from a browser. Empty: CORS off (no headers, no preflight). */
@@ -85,6 +94,8 @@ export interface AppVariables {
   reservation: ReservationRef;
   /** Set by the forward stage: whether the provider was reached and what it reported. */
   upstream: UpstreamOutcome;
+  /** Set by the input firewall: placeholder -> original for this request (response protection restores them). */
+  redactions: RedactionVault;
 }
 
 export interface ReservationRef {

@@ -3,6 +3,7 @@ export const TEST_SECRETS = {
   MOCK_API_KEY: "sk-mock-provider-key-0123456789",
   AZURE_API_KEY: "azure-provider-key-0123456789",
   FLAKY_API_KEY: "sk-flaky-provider-key-0123456789",
+  TIER2_TOKEN: "tier2-test-token-0123456789",
 } as const;
 
 export const TEST_CONFIG = {
@@ -16,4 +17,6 @@ export const TEST_CONFIG = {
   max_body_bytes: 256 * 1024,
   max_json_depth: 64,
   max_response_bytes: 1024 * 1024,
+  // The fake second-stage classifier (mock/tier2.mjs) answers for the uncertain band.
+  firewall: { tier2: { kind: "http", url: "http://tier2.test/classify", auth_secret: "TIER2_TOKEN", timeout_ms: 300 } },
 };

@@ -2,6 +2,8 @@
 import { env, SELF } from "cloudflare:test";
 import { keyStorageName, resetKeyCache, sha256Hex } from "../src/auth/api-keys";
 import { fixtureKey } from "../src/auth/key-format";
+import { resetRulesCache, RULES_KEY } from "../src/rules/store";
+import { afterEach, beforeEach, vi } from "vitest";
 
 /** Test keys are well-formed (prefix and checksum) so they reach the KV lookup. */
 export const testKey = (label: string): string => fixtureKey(label);
@@ -44,4 +46,43 @@ export function sseData(text: string): string[] {
     .split(/\n\n/)
     .flatMap((ev) => ev.split("\n").filter((l) => l.startsWith("data:")).map((l) => l.slice(5).trim()))
     .filter((d) => d !== "");
+}
+
+/**
+ * A fresh client per test, with the analytics data points it causes captured, and any
+ * rules document a test pushes removed afterwards. Call at the top of a test file.
+ */
+export function perTestClient(prefix: string): {
+  key(): string;
+  points: AnalyticsEngineDataPoint[];
+  lastPoint(): Promise<AnalyticsEngineDataPoint>;
+  rules(doc: Record<string, unknown>): Promise<void>;
+} {
+  let key = "";
+  const points: AnalyticsEngineDataPoint[] = [];
+  beforeEach(async () => {
+    const client = `${prefix}${crypto.randomUUID().replace(/-/g, "")}`;
+    key = await seedKey(testKey(client), { client_id: client });
+    points.length = 0;
+    vi.spyOn(env.ANALYTICS, "writeDataPoint").mockImplementation((p) => {
+      if (p !== undefined) points.push(p);
+    });
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    await env.CONFIG_KV.delete(RULES_KEY);
+    resetRulesCache();
+  });
+  return {
+    key: () => key,
+    points,
+    async lastPoint() {
+      for (let i = 0; i < 100 && points.length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+      return points.at(-1)!;
+    },
+    async rules(doc) {
+      await env.CONFIG_KV.put(RULES_KEY, JSON.stringify({ schema_version: 1, version: "test", ...doc }));
+      resetRulesCache();
+    },
+  };
 }

@@ -37,6 +37,27 @@ export interface RequestLog {
   totalTokens: number;
   requestBytes: number;
   responseBytes: number;
+  /** Set by the input firewall: scores and counts, never text. */
+  firewall: FirewallLog | undefined;
+}
+
+export interface FirewallLog {
+  injection: number;
+  jailbreak: number;
+  /** Entities found (PII and secrets), whatever their action. */
+  entities: number;
+  /** `TYPE:count` pairs, comma-separated. */
+  entityTypes: string;
+  /** Smuggling characters found. */
+  smuggled: number;
+  /** Encoded payloads decoded and classified. */
+  decoded: number;
+  /** Characters of text scanned. */
+  chars: number;
+  /** Whether the request went to the tier-2 classifier. */
+  escalated: boolean;
+  /** Tier-2 outcome: "", ok, cached, timeout, http_error, bad_response, unavailable. */
+  tier2: string;
 }
 
 export function newRequestLog(requestId: string, method: string, startedAt: number): RequestLog {
@@ -66,6 +87,7 @@ export function newRequestLog(requestId: string, method: string, startedAt: numb
     totalTokens: 0,
     requestBytes: 0,
     responseBytes: 0,
+    firewall: undefined,
   };
 }
 
@@ -75,6 +97,7 @@ const clip = (s: string): string => (s.length > BLOB_MAX ? s.slice(0, BLOB_MAX) 
 
 /** The data point for a finished request; pure so the schema is unit-tested. */
 export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
+  const fw = log.firewall;
   return {
     // The index is the sampling key: per-client sampling keeps each client's view unbiased.
     indexes: [clip(log.clientId || "anonymous").slice(0, 96)],
@@ -92,6 +115,8 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       clip(log.method), // blob11
       clip(log.errorDetail), // blob12
       log.stream ? "stream" : "plain", // blob13
+      clip(fw?.entityTypes ?? ""), // blob14
+      fw?.tier2 ?? "", // blob15
     ],
     doubles: [
       log.status, // double1
@@ -104,6 +129,14 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       log.responseBytes, // double8
       log.streamCut ? 1 : 0, // double9
       log.fallbackUsed ? 1 : 0, // double10
+      fw?.injection ?? 0, // double11
+      fw?.jailbreak ?? 0, // double12
+      fw?.entities ?? 0, // double13
+      fw?.smuggled ?? 0, // double14
+      fw?.decoded ?? 0, // double15
+      fw?.chars ?? 0, // double16
+      fw === undefined ? 0 : fw.escalated ? 1 : 0, // double17
+      fw === undefined ? 0 : 1, // double18: scanned by the firewall
     ],
   };
 }

@@ -5,6 +5,7 @@
  * Later stages add sections here; every addition needs a default so old documents stay valid.
  */
 import { z } from "zod";
+import { FirewallPolicySchema } from "../firewall/policy";
 import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema } from "../quota/limits";
 
 export const UnknownFieldPolicySchema = z
@@ -58,6 +59,8 @@ export const PlanSchema = z.strictObject({
   params: ParamPolicySchema.default(ParamPolicySchema.parse({})),
   /** Rate limits and budgets per client of this plan (docs/limits.md). */
   limits: LimitsSchema.default(LimitsSchema.parse({})),
+  /** The prompt firewall: detection thresholds and actions (docs/firewall.md). */
+  firewall: FirewallPolicySchema,
   /**
    * `enforce` (default) or `shadow`, separately for the access policy (routes, models,
    * parameters) and for the limits: in shadow mode a refusal is recorded (analytics
