@@ -105,7 +105,10 @@ describe("firewall: default rules", () => {
     const body = await forwarded(res);
     expect(body.messages?.[0]?.content).toBe("Hello, mail [EMAIL_1]");
     expect(res.headers.get("x-aigis-firewall")).toBe("redact, strip");
-    expect((await lastPoint()).doubles?.[13]).toBe(3);
+    const p = await lastPoint();
+    expect(p.doubles?.[13]).toBe(3);
+    expect(p.blobs?.[3]).toBe("flag"); // stripping is also a flag: someone hid text
+    expect(p.blobs?.[5]).toContain("firewall.smuggling.strip");
   });
 
   it("rejects a lone surrogate with 400 invalid_unicode naming the field", async () => {

@@ -107,7 +107,8 @@ export function firewall(): MiddlewareHandler<AppEnv> {
     c.set("redactions", vault);
 
     const visible = [...new Set(decisions.map((d) => d.action).filter((a) => a !== "shadow" && a !== "block"))];
-    if (visible.includes("flag")) log.decision = "flag";
+    // Stripped smuggling characters are a flag too: someone tried to hide text.
+    if (visible.includes("flag") || visible.includes("strip")) log.decision = "flag";
     else if (visible.length > 0) log.decision = log.decision === "allow" ? "redact" : log.decision;
     else if (decisions.length > 0 && log.decision === "allow") log.decision = "shadow";
 
