@@ -12,6 +12,9 @@ import { verifyApiKey, sha256Hex, keyStorageName } from "../src/auth/api-keys";
 import { JwtIssuerListSchema, verifyJwt } from "../src/auth/jwt";
 import { verifyJwtCached } from "../src/auth/jwt-cache";
 import { generateApiKey } from "../src/auth/key-format";
+import { extractTexts } from "../src/firewall/extract";
+import { FirewallPolicySchema } from "../src/firewall/policy";
+import { classifierDecisions, scanSlots } from "../src/firewall/scan";
 import { applyParamPolicy } from "../src/policy/params";
 import { decodeUtf8, exceedsDepth, parseJsonObject, validateBody } from "../src/request/body";
 import { ParamPolicySchema } from "../src/rules/schema";
@@ -89,8 +92,21 @@ export async function stageCosts(): Promise<Record<string, number>> {
   const parsed = validateBody(schema, parseJsonObject(decodeUtf8(body)));
   const authorise = await measure(() => applyParamPolicy("chat", parsed, policy));
 
+  // The input firewall on the same small request, every scanner on (bench:scan has sizes).
+  const fwPolicy = FirewallPolicySchema.parse({});
+  const firewall = await measure(() => {
+    const scans = scanSlots(extractTexts(parsed).texts, fwPolicy);
+    let injection = 0;
+    let jailbreak = 0;
+    for (const x of scans) {
+      injection = Math.max(injection, x.scores.injection);
+      jailbreak = Math.max(jailbreak, x.scores.jailbreak);
+    }
+    classifierDecisions({ injection, jailbreak }, fwPolicy);
+  });
+
   const sub = (v: number): number => Math.max(0, Math.round((v - base) * 100) / 100);
-  return { auth_api_key: sub(auth), auth_jwt_es256_cold: sub(authJwt), auth_jwt_warm: sub(authJwtWarm), parse_validate: sub(validate), authorise: sub(authorise) };
+  return { auth_api_key: sub(auth), auth_jwt_es256_cold: sub(authJwt), auth_jwt_warm: sub(authJwtWarm), parse_validate: sub(validate), authorise: sub(authorise), firewall: sub(firewall) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
