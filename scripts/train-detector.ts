@@ -4,7 +4,7 @@
  *
  *   npm run train:detector [-- --no-generated] [--no-unlicensed] [--out PATH]
  *
- * Data: /work/shared/data/prompts-dev.jsonl (or --data) plus data/generated/prompts-gen.jsonl
+ * Data: ../shared/data/prompts-dev.jsonl (or --data) plus data/generated/prompts-gen.jsonl
  * when it exists. Thresholds come from leave-one-source-out (LOSO) predictions, never from
  * in-sample scores. Other scripts (eval-detector.ts) import the functions below.
  */
