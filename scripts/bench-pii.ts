@@ -9,20 +9,10 @@
  * The texts are built here from a fixed seed, so runs are comparable with each other.
  */
 import { detectPii, PII_DETECTORS, PiiScan } from "../src/firewall/pii/index";
+import { mulberry32 as rng } from "./lib/rng";
 
 const quick = process.argv.includes("--quick");
 
-/** Deterministic PRNG (mulberry32), so every run benches the same texts. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROSE = [
   "Can you help me rewrite the following paragraph so that it sounds more professional and concise?",

@@ -17,6 +17,7 @@ import {
 } from "../src/firewall/detector/features";
 import { EMPTY_LOGIT, HEADS, type ModelFile } from "../src/firewall/detector/model";
 import { CODES, buildView, foldText } from "../src/firewall/detector/view";
+import { mulberry32 } from "./lib/rng";
 
 export type Label = "benign" | "injection" | "jailbreak";
 export interface Row {
@@ -214,16 +215,6 @@ export interface Trained {
   params: DenseParams;
 }
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Example {
   win: Window;

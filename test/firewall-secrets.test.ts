@@ -23,33 +23,11 @@ import {
   twilioKeys,
 } from "../src/firewall/secrets/index";
 import type { Detector } from "../src/firewall/pii/scan";
+import { B64, B64URL, BASE62, HEX, UPPER36, b64url, fake, pemBody } from "./fakes";
 
-/**
- * Test values are built at run time from a seeded generator: format-valid, random-looking,
- * and obviously not anyone's real key (no literal token appears in this file).
- */
-function fake(seed: number, length: number, alphabet = BASE62): string {
-  let x = Math.imul(seed + 1, 0x9e3779b1) >>> 0 || 1;
-  let out = "";
-  for (let i = -8; i < length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    if (i >= 0) out += alphabet[(x >>> 0) % alphabet.length];
-  }
-  return out;
-}
-const BASE62 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
-const B64URL = BASE62 + "-_";
-const B64 = BASE62 + "+/";
-const HEX = "0123456789abcdef";
-const UPPER36 = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
 const found = (detect: Detector, text: string): string[] => detect(text).map((e) => text.slice(e.start, e.end));
 const types = (text: string): string[] => detectSecrets(text).map((e) => e.type);
-const b64url = (v: unknown): string => btoa(JSON.stringify(v)).replace(/=+$/, "").replaceAll("+", "-").replaceAll("/", "_");
-const pemBody = (seed: number, lines = 6, sep = "\n"): string =>
-  Array.from({ length: lines }, (_, i) => fake(seed + i, 64, B64)).join(sep);
 
 describe("private keys", () => {
   const body = pemBody(1);

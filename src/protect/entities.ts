@@ -1,0 +1,278 @@
+/**
+ * PII and secrets in what the model sends back, found by the same detectors as the request
+ * side. A redacted span becomes `[<LABEL>_REDACTED]`, deliberately unlike the request's
+ * `[LABEL_n]` placeholders: a redaction must never be mistaken for something to restore.
+ *
+ * Streaming is the hard part: a key or an e-mail address arrives over several deltas, so
+ * `holdFrom` keeps back any tail that could still grow into an entity. It works on the shape
+ * of the tail (cheap, linear) and asks the detectors only about a short window at its end.
+ *
+ * @example
+ * const s = entityScanner({ action: () => "redact" });
+ * s.apply("write to alice@example.com", "").text; // "write to [EMAIL_REDACTED]"
+ */
+import { resolveOverlaps, type Entity } from "../firewall/entity";
+import { detectPii } from "../firewall/pii/index";
+import { isSecretType } from "../firewall/policy";
+import { placeholderLabel } from "../firewall/redact";
+import { detectSecrets } from "../firewall/secrets/index";
+import type { OutputAction, OutputFinding, OutputScanner, ScanResult } from "./types";
+
+export interface EntityScannerOptions {
+  /** What to do with an entity of this type (`EMAIL_ADDRESS`, `OPENAI_API_KEY`, ...). */
+  action: (type: string) => OutputAction;
+}
+
+/** Characters that occur inside e-mails, keys, tokens, JWTs, URLs with credentials and IPs. */
+const RUN = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789@._-+/=:%");
+/** Characters of a group that may continue across a separator: "4111", "+44", "WEST", "123-45". */
+const GROUP = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+/** Separators inside card numbers, phone numbers, IBANs, names and addresses. */
+const SEPARATOR = charTable(" (),\u00a0");
+const BASE64 = charTable("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/=");
+
+/** How far back the detectors look for an entity that touches the end of the tail. */
+const DETECT_WINDOW = 128;
+/** How far a held entity may end before the end of the tail ("a@b.co." still grows). */
+const TOUCH = 2;
+/** A value after one of these may hold any non-space characters ("password: hunter2!x"). */
+const SECRET_WORD_RE = /pass|pwd|\bpin\b|\bpw\b|secret|token|key|auth/i;
+const SECRET_WORD_WINDOW = 40;
+const TOKEN_WINDOW = 128;
+/** RFC 7468 footers of the private key labels `privateKeys` reads (and PGP's). */
+const FOOTER_RE = /-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY(?: BLOCK)?-----/y;
+const PARTIAL_FOOTER_RE = /^(?:-{1,5}(?:E|EN|END)?|-----END [A-Z0-9 ]{0,60}-{0,4})$/;
+
+export function entityScanner(opts: EntityScannerOptions): OutputScanner {
+  return new EntityScanner(opts.action);
+}
+
+class EntityScanner implements OutputScanner {
+  /**
+   * Inside a private key whose header was already redacted: a PEM block is longer than what
+   * the guard may hold, so its body arrives in pieces that no detector would recognise alone.
+   */
+  private inKey = false;
+  /** Line breaks seen in a key body at the end of the last piece: dropped if the body goes on. */
+  private keyBreaks = "";
+  /** The last piece ended with the backslash of a "\n" escape. */
+  private escape = false;
+  /** The start of an END line that the last piece ended in. */
+  private footer = "";
+  /** The end of the released text, where a secret keyword may sit before a held value. */
+  private recent = "";
+
+  constructor(private readonly action: (type: string) => OutputAction) {}
+
+  holdFrom(pending: string): number {
+    const len = pending.length;
+    let hold = Math.min(trailingRun(pending), pemHold(pending));
+    hold = Math.min(hold, secretValueHold(pending, hold, this.recent));
+    // Entities with inner spaces or words that the shape rules do not follow (names,
+    // "(020) 7946 0958", "date of birth: 12 March 1990").
+    const w0 = Math.max(0, len - DETECT_WINDOW);
+    const window = w0 === 0 ? pending : pending.slice(w0);
+    for (const e of detect(window)) {
+      if (e.end >= window.length - TOUCH) hold = Math.min(hold, w0 + e.start);
+    }
+    return hold;
+  }
+
+  apply(text: string, before: string): ScanResult {
+    const findings: OutputFinding[] = [];
+    let out = "";
+    let rest = text;
+    if (this.inKey) {
+      const piece = this.footer + text;
+      this.footer = "";
+      const k = this.skipKeyBody(piece, 0);
+      if (this.inKey) return { text: "", findings };
+      out = k.emit;
+      rest = piece.slice(k.end);
+    }
+    const ctx = before + rest;
+    const b = before.length;
+    let at = b;
+    for (const e of detect(ctx)) {
+      // Spans inside a key body that was just consumed are part of the key.
+      if (e.end <= at || (at > b && e.start < at)) continue;
+      const action = this.action(e.type);
+      if (action === "allow") continue;
+      findings.push({ kind: isSecretType(e.type) ? "secret" : "pii", type: e.type, action });
+      if (action !== "redact") continue;
+      // An entity that began in already-released text: only its unreleased part can change.
+      out += ctx.slice(at, Math.max(e.start, at)) + `[${placeholderLabel(e.type)}_REDACTED]`;
+      at = e.end;
+      if (e.type === "PRIVATE_KEY" && ctx.lastIndexOf("-----END", e.end) < e.start) {
+        // A key without its END line yet: the rest of its body may be in the next pieces.
+        const k = this.skipKeyBody(ctx, at);
+        out += k.emit;
+        at = k.end;
+      }
+    }
+    this.recent = ctx.slice(-SECRET_WORD_WINDOW);
+    return { text: out + ctx.slice(at), findings };
+  }
+
+  /**
+   * Consumes key body and the END line from `i`, reading what `privateKeys` reads as body
+   * (base64, spaces, line breaks real or "\n"-escaped), so a key streamed in pieces ends
+   * where the one-shot detector would end it. `inKey` stays set when the text ends inside.
+   */
+  private skipKeyBody(s: string, i: number): { end: number; emit: string } {
+    let data = i;
+    let ended = false;
+    while (i < s.length && !ended) {
+      const c = s.charCodeAt(i);
+      if (this.escape) {
+        // The previous piece ended with the backslash of "\n".
+        this.escape = false;
+        if (c === 110 /* n */ || c === 114 /* r */) i++;
+        else ended = true;
+      } else if (c < 128 && BASE64[c] === 1) {
+        data = ++i;
+        this.keyBreaks = "";
+      } else if (c === 10 || c === 13 || c === 32 || c === 9) {
+        i++;
+      } else if (c === 92 /* \ */ && i + 1 === s.length) {
+        this.escape = true;
+        i++;
+      } else if (c === 92 && (s[i + 1] === "n" || s[i + 1] === "r")) {
+        i += 2;
+      } else if (c === 45 /* - */) {
+        FOOTER_RE.lastIndex = i;
+        if (FOOTER_RE.test(s)) {
+          this.inKey = false;
+          this.keyBreaks = "";
+          return { end: FOOTER_RE.lastIndex, emit: "" };
+        }
+        if (PARTIAL_FOOTER_RE.test(s.slice(i))) {
+          // The END line is cut by the piece boundary: finish reading it with the next piece.
+          this.inKey = true;
+          this.keyBreaks += s.slice(data, i);
+          this.footer = s.slice(i);
+          return { end: s.length, emit: "" };
+        }
+        ended = true;
+      } else {
+        ended = true;
+      }
+    }
+    if (!ended) {
+      this.inKey = true;
+      this.keyBreaks += s.slice(data);
+      return { end: s.length, emit: "" };
+    }
+    // The body ended without an END line (a truncated key): what follows is ordinary text,
+    // including the breaks held back from the previous piece.
+    const emit = this.keyBreaks;
+    this.inKey = false;
+    this.keyBreaks = "";
+    this.escape = false;
+    return { end: data, emit };
+  }
+}
+
+function detect(text: string): Entity[] {
+  return resolveOverlaps([...detectPii(text), ...detectSecrets(text)]);
+}
+
+/**
+ * Start of the trailing entity-like fragment: the last run of RUN characters, extended back
+ * over short separators while both sides are digit or upper-case groups (card numbers,
+ * "+44 20 7946 0958", "GB82 WEST 1234 ..."). Lower-case prose stops it at the last word.
+ */
+function trailingRun(s: string): number {
+  // "4111 " or "+44 (" may still go on with the next group.
+  let end = s.length;
+  while (end > 0 && s.length - end < 2 && isIn(SEPARATOR, s.charCodeAt(end - 1))) end--;
+  // A trailing "(" may open an area code.
+  const open = s.charCodeAt(s.length - 1) === 40 ? s.length - 1 : s.length;
+  let r = runStart(s, end);
+  if (r === end) return end === s.length ? end : open;
+  const groupOk = isGroup(s, r, end);
+  if (end < s.length && !groupOk) return open;
+  while (groupOk && r > 0) {
+    let k = r;
+    while (k > 0 && r - k < 2 && isIn(SEPARATOR, s.charCodeAt(k - 1))) k--;
+    if (k === r || k === 0) break;
+    const prev = runStart(s, k);
+    if (prev === k || !isIn(RUN, s.charCodeAt(k - 1)) || !isGroup(s, prev, k)) break;
+    r = prev;
+  }
+  // "(555) 123-4567": the area code's parenthesis belongs to the number.
+  if (groupOk && r > 0 && s.charCodeAt(r - 1) === 40) r--;
+  return r;
+}
+
+function runStart(s: string, end: number): number {
+  let i = end;
+  while (i > 0 && isIn(RUN, s.charCodeAt(i - 1))) i--;
+  return i;
+}
+
+/**
+ * A digit or upper-case group ("4111", "+44", "WEST", "123-45"), or a capitalised word
+ * ("John", "Mr.", "March"): names, addresses and dates are runs of those.
+ */
+function isGroup(s: string, from: number, to: number): boolean {
+  if (to - from >= 2 && isTitleWord(s, from, to)) return true;
+  let alnum = false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (!isIn(GROUP, c)) return false;
+    if (c !== 43 && c !== 45 && c !== 46) alnum = true;
+  }
+  return alnum;
+}
+
+function isTitleWord(s: string, from: number, to: number): boolean {
+  const first = s.charCodeAt(from);
+  if (first < 65 || first > 90) return false;
+  if (s.charCodeAt(to - 1) === 46 /* . */) to--;
+  for (let i = from + 1; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 97 || c > 122) return false;
+  }
+  return true;
+}
+
+/**
+ * A PEM block is held from its BEGIN line until its END line is complete, so a key short
+ * enough to fit in the hold is redacted whole; a partial END line is held too.
+ */
+function pemHold(s: string): number {
+  const begin = s.lastIndexOf("-----BEGIN");
+  const end = s.lastIndexOf("-----END");
+  if (begin > end) return begin;
+  if (end === -1) return s.length;
+  if (s.indexOf("-----", end + 8) !== -1) return s.length;
+  return begin !== -1 ? begin : end;
+}
+
+/**
+ * A context secret may contain characters outside RUN ("password: hunter2!x"): near a secret
+ * keyword, the whole trailing non-space token is held.
+ */
+function secretValueHold(s: string, hold: number, released: string): number {
+  let t = s.length;
+  while (t > 0 && s.length - t < TOKEN_WINDOW && !isSpace(s.charCodeAt(t - 1))) t--;
+  if (t >= hold || (t > 0 && !isSpace(s.charCodeAt(t - 1)))) return hold;
+  // The keyword may already have been released ("password: " sent, "Hunter2!" still here).
+  const near = t < SECRET_WORD_WINDOW ? released + s.slice(0, t) : s.slice(t - SECRET_WORD_WINDOW, t);
+  return SECRET_WORD_RE.test(near + s.slice(t)) ? t : hold;
+}
+
+function isSpace(c: number): boolean {
+  return c === 32 || c === 9 || c === 10 || c === 13 || c === 0xa0;
+}
+
+function isIn(table: Uint8Array, c: number): boolean {
+  return c < 128 && table[c] === 1;
+}
+
+function charTable(chars: string): Uint8Array {
+  const t = new Uint8Array(128);
+  for (let i = 0; i < chars.length; i++) t[chars.charCodeAt(i)] = 1;
+  return t;
+}
