@@ -38,10 +38,14 @@
  * | mock-echo-request  | text endpoints: like mock-echo-headers, plus the parsed request "body"      |
  * | mock-leaky-headers | text endpoints: a normal answer that also carries openai-organization,        |
  * |                    | x-upstream-internal, set-cookie and authorization response headers            |
+ * | mock-chunks-N      | text endpoints: the normal echo, but streamed in pieces of N characters       |
+ * |                    | (1-99) instead of words, so a word or an entity is split inside itself       |
+ * | mock-tool-echo     | chat: the echo comes back as a call of tool `echo` with arguments            |
+ * |                    | {"text": <echo>}; streamed as 5-character argument pieces                    |
  *
  * The stream faults only change streamed answers; without `stream: true` the answer is normal.
  */
-import { MAX_WAIT_MS, CHUNK_BYTES, fillerBody, sleep, sseResponse, take } from "./stream.mjs";
+import { MAX_WAIT_MS, CHUNK_BYTES, fillerBody, sleep, sseEvent, sseResponse, take } from "./stream.mjs";
 import {
   CREATED,
   chatWire,
@@ -212,7 +216,47 @@ function chatCompletions(ctx) {
   const n = intParam(ctx.body, "n", 1, 128) ?? 1;
   const limit = intParam(ctx.body, "max_completion_tokens", 0) ?? intParam(ctx.body, "max_tokens", 0);
   const reply = makeReply(lastUser < 0 ? "" : (texts[lastUser] ?? ""), limit);
+  if (ctx.model === "mock-tool-echo") return toolEcho(ctx, reply.content, countTokens(texts.join(" ")));
   return answerText(ctx, chatWire, Array(n).fill(reply), countTokens(texts.join(" ")), (text) => Array(n).fill(makeReply(text, limit)));
+}
+
+/**
+ * `text` cut into pieces of `size` characters (the last one shorter).
+ * @param {string} text @param {number} size
+ */
+function slices(text, size) {
+  const out = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}
+
+/**
+ * A chat answer that is one call of the tool `echo`, its arguments carrying the echo.
+ * @param {Ctx} ctx @param {string} text @param {number} promptTokens
+ */
+function toolEcho(ctx, text, promptTokens) {
+  const args = JSON.stringify({ text });
+  const call = { id: "call_mock_echo", type: "function", function: { name: "echo", arguments: args } };
+  const completion = countTokens(text);
+  const usage = { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
+  const base = { id: newId("chatcmpl-"), created: CREATED, model: ctx.model, system_fingerprint: null };
+  if (ctx.body.stream !== true) {
+    const message = { role: "assistant", content: null, tool_calls: [call], refusal: null, annotations: [] };
+    return json({ ...base, object: "chat.completion", choices: [{ index: 0, message, logprobs: null, finish_reason: "tool_calls" }], usage });
+  }
+  const chunk = { ...base, object: "chat.completion.chunk" };
+  const includeUsage = /** @type {{ include_usage?: unknown } | undefined} */ (ctx.body.stream_options)?.include_usage === true;
+  function* events() {
+    const opening = { role: "assistant", content: null, tool_calls: [{ index: 0, id: call.id, type: "function", function: { name: "echo", arguments: "" } }] };
+    yield sseEvent({ ...chunk, choices: [{ index: 0, delta: opening, logprobs: null, finish_reason: null }] });
+    for (const piece of slices(args, 5)) {
+      yield sseEvent({ ...chunk, choices: [{ index: 0, delta: { tool_calls: [{ index: 0, function: { arguments: piece } }] }, logprobs: null, finish_reason: null }] });
+    }
+    yield sseEvent({ ...chunk, choices: [{ index: 0, delta: {}, logprobs: null, finish_reason: "tool_calls" }] });
+    if (includeUsage) yield sseEvent({ ...chunk, choices: [], usage });
+    yield sseEvent("[DONE]");
+  }
+  return sseResponse(events(), { delayMs: ctx.delayMs, signal: ctx.request.signal });
 }
 
 /** @param {Ctx} ctx */
@@ -286,6 +330,11 @@ function answerText(ctx, wire, replies, promptTokens, repliesFor) {
     headers.set("authorization", "Bearer sk-upstream");
   } else if (model === "mock-huge") {
     return hugeAnswer(ctx, wire, answer, headers, stream);
+  }
+  const chunked = /^mock-chunks-(\d{1,2})$/.exec(model);
+  if (chunked !== null) {
+    const size = Math.max(1, Number(chunked[1]));
+    answer.replies = answer.replies.map((r) => ({ ...r, pieces: slices(r.content, size) }));
   }
   if (!stream) return json(wire.object(answer), 200, headers);
 

@@ -383,6 +383,28 @@ describe("faults", () => {
   });
 });
 
+describe("test-only models for response protection", () => {
+  test("mock-chunks-N streams the echo in N-character pieces", async () => {
+    const text = "mail a@b.co now";
+    const events = parseSse(await (await post("/chat/completions", chat(text, { model: "mock-chunks-3", stream: true }))).text());
+    const pieces = events.filter((e) => e.data !== "[DONE]").map((e) => JSON.parse(e.data).choices[0]?.delta?.content ?? "").filter((p) => p !== "");
+    assert.deepEqual(pieces, ["mai", "l a", "@b.", "co ", "now"]);
+  });
+
+  test("mock-tool-echo answers with a tool call carrying the echo, plain and streamed", async () => {
+    const plain = await (await post("/chat/completions", chat("hi there", { model: "mock-tool-echo" }))).json();
+    assert.equal(plain.choices[0].finish_reason, "tool_calls");
+    assert.deepEqual(JSON.parse(plain.choices[0].message.tool_calls[0].function.arguments), { text: "hi there" });
+    const events = parseSse(await (await post("/chat/completions", chat("hi there", { model: "mock-tool-echo", stream: true }))).text());
+    const args = events
+      .filter((e) => e.data !== "[DONE]")
+      .map((e) => JSON.parse(e.data).choices[0]?.delta?.tool_calls?.[0]?.function?.arguments ?? "")
+      .join("");
+    assert.deepEqual(JSON.parse(args), { text: "hi there" });
+    assert.equal(events.at(-1)?.data, "[DONE]");
+  });
+});
+
 test("tokenize keeps the text", () => {
   assert.deepEqual(tokenize("  Hello  big\nworld "), ["  Hello", "  big", "\nworld "]);
   assert.deepEqual(tokenize("   "), []);

@@ -4,11 +4,9 @@
  * explains why each stage sits where it does.
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
- *   parse and validate -> authorise -> admission -> input firewall -> forward ->
- *   [output protection] -> settle usage
- *
- * The stage in brackets is filled by later work (response protection); it goes exactly
- * where it is listed, so every stage keeps its guarantees.
+ *   parse and validate -> authorise -> admission -> input firewall ->
+ *   output protection (set up) -> forward (output checks applied to the body or to each
+ *   stream event) -> settle usage
  */
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
@@ -26,6 +24,7 @@ import { newRequestId, requestId } from "./middleware/request-id";
 import { resolveRoute } from "./middleware/route";
 import { settleUsage } from "./middleware/settle";
 import { parseAndValidate } from "./middleware/validate";
+import { outputProtection } from "./middleware/protect";
 import { forwardRequest } from "./upstream/forward";
 import { listModels } from "./upstream/models";
 
@@ -47,6 +46,8 @@ app.use("/v1/*", authorise());
 app.use("/v1/*", settleUsage());
 app.use("/v1/*", admission());
 app.use("/v1/*", firewall());
+// Decides the response's checks and plants the canary; forward applies them (src/protect/).
+app.use("/v1/*", outputProtection());
 
 app.get("/v1/models", listModels);
 app.get("/v1/usage", usage);
@@ -54,7 +55,7 @@ app.post("/v1/chat/completions", forwardRequest);
 app.post("/v1/responses", forwardRequest);
 app.post("/v1/embeddings", forwardRequest);
 app.post("/v1/completions", forwardRequest);
-// output protection wraps the forwarded response; usage settles after it (waitUntil).
+// usage settles after the response (or stream) has ended (waitUntil).
 
 // Operator endpoints: the same credentials, plus the admin scope.
 app.use("/admin/*", bodyLimit());

@@ -5,6 +5,7 @@
  * validated by `ConfigSchema` once per isolate and cached at module scope. A config that
  * does not validate fails closed: every request gets 503 `config_invalid` and one log line.
  */
+import type { ResponseProtection } from "./protect/response";
 import { z } from "zod";
 import type { RedactionVault } from "./firewall/redact";
 import { Tier2ConfigSchema } from "./firewall/tier2";
@@ -96,6 +97,8 @@ export interface AppVariables {
   upstream: UpstreamOutcome;
   /** Set by the input firewall: placeholder -> original for this request (response protection restores them). */
   redactions: RedactionVault;
+  /** Set by the output-protection stage: the checks the forward stage applies to the response. */
+  protection: ResponseProtection;
 }
 
 export interface ReservationRef {

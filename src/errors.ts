@@ -38,6 +38,7 @@ export const ERRORS = {
   invalid_unicode: { status: 400, type: "invalid_request_error", message: "A string in the request is not valid Unicode (unpaired surrogate).", retry: false },
   too_many_parts: { status: 400, type: "invalid_request_error", message: "The request has too many text parts.", retry: false },
   prompt_blocked: { status: 400, type: "invalid_request_error", message: "The request was blocked by the gateway's content policy.", retry: false },
+  response_blocked: { status: 400, type: "invalid_request_error", message: "The response was withheld by the gateway's content policy.", retry: false },
   image_url_not_allowed: { status: 400, type: "invalid_request_error", message: "An image URL in the request is not allowed.", retry: false },
   missing_parameter: { status: 400, type: "invalid_request_error", message: "Missing required parameter.", retry: false },
   invalid_api_key: { status: 401, type: "authentication_error", message: "Invalid or missing credentials.", retry: false },

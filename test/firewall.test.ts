@@ -3,11 +3,15 @@
  * allow) through the Worker, with the mock provider echoing what it received.
  * Thresholds are pinned by the rules where a test is about the action, not the model.
  */
-import { describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { chat, errorOf, perTestClient, post } from "./helpers";
 
 const t = perTestClient("f");
-const firewallRules = (firewall: Record<string, unknown>) => t.rules({ plans: { default: { firewall } } });
+// Response protection off: the echo must show what the provider received, not the answer
+// with its placeholders restored (test/protect.test.ts covers the output side).
+const OUTPUT_OFF = { output: { mode: "off" } };
+const firewallRules = (firewall: Record<string, unknown>) => t.rules({ plans: { default: { firewall, ...OUTPUT_OFF } } });
+beforeEach(() => t.rules({ plans: { default: OUTPUT_OFF } }));
 const lastPoint = () => t.lastPoint();
 
 /** What the provider received: mock-echo-request answers with the request it got. */

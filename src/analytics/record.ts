@@ -39,6 +39,15 @@ export interface RequestLog {
   responseBytes: number;
   /** Set by the input firewall: scores and counts, never text. */
   firewall: FirewallLog | undefined;
+  /** Set by response protection: what the output checks found, never text. */
+  output: OutputLog | undefined;
+}
+
+export interface OutputLog {
+  /** Findings in the response (entities, links, canary, system-prompt overlap), whatever their action. */
+  findings: number;
+  /** `TYPE:action:count` triples, comma-separated. */
+  summary: string;
 }
 
 export interface FirewallLog {
@@ -88,6 +97,7 @@ export function newRequestLog(requestId: string, method: string, startedAt: numb
     requestBytes: 0,
     responseBytes: 0,
     firewall: undefined,
+    output: undefined,
   };
 }
 
@@ -117,6 +127,7 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       log.stream ? "stream" : "plain", // blob13
       clip(fw?.entityTypes ?? ""), // blob14
       fw?.tier2 ?? "", // blob15
+      clip(log.output?.summary ?? ""), // blob16
     ],
     doubles: [
       log.status, // double1
@@ -137,6 +148,7 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       fw?.chars ?? 0, // double16
       fw === undefined ? 0 : fw.escalated ? 1 : 0, // double17
       fw === undefined ? 0 : 1, // double18: scanned by the firewall
+      log.output?.findings ?? 0, // double19
     ],
   };
 }

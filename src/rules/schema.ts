@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { FirewallPolicySchema } from "../firewall/policy";
+import { OutputPolicySchema } from "../protect/policy";
 import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema } from "../quota/limits";
 
 export const UnknownFieldPolicySchema = z
@@ -61,6 +62,8 @@ export const PlanSchema = z.strictObject({
   limits: LimitsSchema.default(LimitsSchema.parse({})),
   /** The prompt firewall: detection thresholds and actions (docs/firewall.md). */
   firewall: FirewallPolicySchema,
+  /** Response protection: leaks, exfiltration links, placeholder restoring (docs/firewall.md). */
+  output: OutputPolicySchema,
   /**
    * `enforce` (default) or `shadow`, separately for the access policy (routes, models,
    * parameters) and for the limits: in shadow mode a refusal is recorded (analytics

@@ -14,6 +14,7 @@ import { clientHeaders, upstreamHeaders } from "./headers";
 import { providerChain, upstreamModel } from "./providers";
 import { guardStream, type StreamKind } from "./stream-guard";
 import { usageFromBody } from "./usage";
+import { recordOutput } from "../middleware/protect";
 
 const decoder = new TextDecoder();
 
@@ -119,6 +120,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
       maxOutputTokens: c.var.reservation?.granted,
       countOutput: c.var.reservation !== undefined,
       hideUsageChunk: askUsage,
+      rewriter: c.var.protection?.rewriter(kind),
     });
     const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;
     c.set("upstream", outcome);
@@ -134,6 +136,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         outcome.countedOutputTokens = s.countedOutputTokens;
         // A stream the gateway or the client ended early is charged for what was generated.
         outcome.aborted = s.outcome !== "complete";
+        if (c.var.protection !== undefined) recordOutput(log, c.var.protection);
       }),
     );
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -153,6 +156,14 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   if (usage !== undefined) Object.assign(log, { promptTokens: usage.promptTokens, completionTokens: usage.completionTokens, totalTokens: usage.totalTokens });
   c.set("upstream", { reached: true, inputTokens: usage?.promptTokens, outputTokens: usage?.completionTokens, countedOutputTokens: undefined, aborted: false });
   log.responseBytes = bytes.byteLength;
+  // Response protection on the whole body: redacts, restores placeholders, or withholds it
+  // (the provider was reached: usage above is charged either way).
+  const protection = c.var.protection;
+  let out: Uint8Array | string = bytes;
+  if (protection !== undefined && route !== "embeddings") {
+    if (!protection.protectBody(parsed)) throw new GatewayError("response_blocked", { detail: "output blocked by rule" });
+    out = JSON.stringify(parsed);
+  }
   headers.set("content-type", "application/json");
-  return new Response(bytes, { status: res.status, headers });
+  return new Response(out, { status: res.status, headers });
 }

@@ -11,6 +11,7 @@ import { errorBody, GatewayError, type ErrorCode } from "../errors";
 import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
 import { estimateTextTokensUnrounded } from "../quota/tokens";
 import { usageFromBody, type Usage } from "./usage";
+import type { EventRewriter } from "../protect/response";
 
 export type StreamKind = "chat" | "completions" | "responses";
 
@@ -40,6 +41,12 @@ export interface GuardOptions {
   countOutput?: boolean;
   /** The gateway asked for usage the client did not: keep the usage-only chunk from it. */
   hideUsageChunk?: boolean;
+  /**
+   * Response protection: rewrites each event's text (redacting, restoring placeholders,
+   * holding back a tail that could still become an entity) or ends the stream with
+   * `response_blocked`. Absent: events pass unchanged.
+   */
+  rewriter?: EventRewriter | undefined;
 }
 
 /** The text a delta event adds to the output, for counting; "" for events that add none. */
@@ -84,6 +91,7 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   let finished = false;
 
   const counting = opts.countOutput === true || opts.maxOutputTokens !== undefined;
+  const rewriter = opts.rewriter;
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
@@ -150,11 +158,12 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
     let out = "";
     for (const ev of events) {
       if (terminal) break; // nothing is forwarded after the end marker
-      if (isTerminal(opts.kind, ev)) terminal = true;
+      const isEnd = isTerminal(opts.kind, ev);
+      if (isEnd) terminal = true;
       let json: unknown;
-      // Parsing every event costs CPU on every stream: only when counting, or when the event
-      // can carry usage.
-      if (ev.data.startsWith("{") && (counting || ev.data.includes('"usage"'))) {
+      // Parsing every event costs CPU on every stream: only when counting or protecting, or
+      // when the event can carry usage.
+      if (ev.data.startsWith("{") && (counting || rewriter !== undefined || ev.data.includes('"usage"'))) {
         try {
           json = JSON.parse(ev.data);
         } catch {
@@ -176,7 +185,20 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
         const usageOnly = reported !== undefined && Array.isArray((json as { choices?: unknown }).choices) && (json as { choices: unknown[] }).choices.length === 0;
         if (usageOnly && opts.hideUsageChunk === true) continue;
       }
-      out += ev.raw;
+      if (rewriter === undefined) {
+        out += ev.raw;
+        continue;
+      }
+      // Held-back text goes out before the end marker; then the event itself, rewritten.
+      const tail = isEnd ? rewriter.finish() : { out: "", blocked: false };
+      const r = tail.blocked ? tail : rewriter.rewrite(ev.raw, ev.event, json);
+      if (r.blocked) {
+        // What was already cleared goes out; the blocked text does not.
+        if (out !== "") controller.enqueue(encoder.encode(out));
+        cut(controller, "response_blocked", "output blocked by rule");
+        return true;
+      }
+      out += tail.out + r.out;
     }
     if (out === "") return false;
     controller.enqueue(encoder.encode(out));

@@ -1,0 +1,363 @@
+/**
+ * Applies response protection to what a provider sends back: every text the client will
+ * read (message content, refusals, legacy completion text, Responses output text, tool-call
+ * arguments) goes through the same chain of output scanners, on plain bodies and on SSE
+ * events alike. Each text channel of a stream (choice 0's content, choice 0's second tool
+ * call's arguments, Responses output item 2 part 0 ...) has its own guard, so holding back
+ * one channel's tail never delays another's.
+ *
+ * Pure apart from the objects it is given: the forward stage owns fetching and streaming.
+ */
+import { entityScanner } from "./entities";
+import { linkScanner } from "./links";
+import { effective, outputEntityAction, type OutputPolicy } from "./policy";
+import { canaryScanner, overlapScanner } from "./prompt-leak";
+import { restoreScanner } from "./restore";
+import { protectText, StreamTextGuard } from "./stream-text";
+import type { OutputFinding, OutputScanner, Release } from "./types";
+
+export interface ProtectionSetup {
+  policy: OutputPolicy;
+  /** This request's placeholders -> originals, as the input firewall left them. */
+  originals: ReadonlyMap<string, string>;
+  /** The canary put into this request's system prompt, if any. */
+  canary: string | undefined;
+  /** The request's system / developer text ("" when it has none). */
+  systemPrompt: string;
+}
+
+/** What a rewritten SSE event becomes: text to forward ("" drops it), or a block. */
+export interface EventResult {
+  out: string;
+  blocked: boolean;
+}
+
+export interface EventRewriter {
+  /** `json` is the parsed data of the event, undefined when it is not JSON. */
+  rewrite(raw: string, event: string, json: unknown): EventResult;
+  /** Before the stream's end marker: releases whatever channels still hold. */
+  finish(): EventResult;
+}
+
+type Obj = Record<string, unknown>;
+const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+
+export class ResponseProtection {
+  readonly findings: OutputFinding[] = [];
+  blocked = false;
+
+  constructor(private readonly setup: ProtectionSetup) {}
+
+  /** The scanners for one channel, in the order the issue fixes: detect first, restore last. */
+  private scanners(json: boolean): OutputScanner[] {
+    const { policy, originals, canary, systemPrompt } = this.setup;
+    const list: OutputScanner[] = [entityScanner({ action: (type) => effective(policy, outputEntityAction(policy, type)) })];
+    if (policy.links.action !== "allow") list.push(linkScanner({ action: effective(policy, policy.links.action), allowedHosts: policy.links.allowed_hosts }));
+    if (canary !== undefined) list.push(canaryScanner(canary, effective(policy, policy.canary.action)));
+    if (policy.overlap.enabled && systemPrompt !== "") list.push(overlapScanner(systemPrompt, { minWords: policy.overlap.min_words, action: effective(policy, policy.overlap.action) }));
+    if (policy.restore && originals.size > 0) list.push(restoreScanner(originals, { json }));
+    return list;
+  }
+
+  newGuard(json: boolean): StreamTextGuard {
+    return new StreamTextGuard({ scanners: this.scanners(json), maxHold: this.setup.policy.max_hold_chars });
+  }
+
+  /** Records a release's findings; returns its text. */
+  take(r: Release): string {
+    for (const f of r.findings) this.findings.push(f);
+    if (r.blocked) this.blocked = true;
+    return r.text;
+  }
+
+  once(text: string, json: boolean): string {
+    return this.take(protectText(text, this.scanners(json)));
+  }
+
+  /**
+   * Rewrites a plain (non-streamed) response body in place. Returns false when a `block`
+   * fired: the caller withholds the response.
+   */
+  protectBody(body: unknown): boolean {
+    if (!isObj(body)) return true;
+    if (Array.isArray(body.choices)) {
+      for (const ch of body.choices) {
+        if (!isObj(ch)) continue;
+        if (typeof ch.text === "string") ch.text = this.once(ch.text, false);
+        const m = ch.message;
+        if (!isObj(m)) continue;
+        if (typeof m.content === "string") m.content = this.once(m.content, false);
+        if (typeof m.refusal === "string") m.refusal = this.once(m.refusal, false);
+        for (const call of Array.isArray(m.tool_calls) ? m.tool_calls : []) this.protectArguments(isObj(call) ? call.function : undefined);
+        this.protectArguments(m.function_call);
+      }
+    }
+    if (Array.isArray(body.output)) body.output.forEach((item, k) => this.protectOutputItem(item, () => undefined, k));
+    if (typeof body.output_text === "string") body.output_text = this.once(body.output_text, false);
+    return !this.blocked;
+  }
+
+  private protectArguments(fn: unknown): void {
+    if (isObj(fn) && typeof fn.arguments === "string") fn.arguments = this.once(fn.arguments, true);
+  }
+
+  /**
+   * A Responses API output item; `streamed(key)` gives the text already streamed for a
+   * channel (undefined: protect the item's own text).
+   */
+  protectOutputItem(item: unknown, streamed: (key: string, original: string) => string | undefined, outputIndex = -1): void {
+    if (!isObj(item)) return;
+    if (typeof item.arguments === "string") item.arguments = streamed(`f${outputIndex}`, item.arguments) ?? this.once(item.arguments, true);
+    if (!Array.isArray(item.content)) return;
+    item.content.forEach((part, k) => {
+      if (!isObj(part)) return;
+      if (typeof part.text === "string") part.text = streamed(`o${outputIndex}.${k}`, part.text) ?? this.once(part.text, false);
+      if (typeof part.refusal === "string") part.refusal = streamed(`r${outputIndex}.${k}`, part.refusal) ?? this.once(part.refusal, false);
+    });
+  }
+
+  /** A rewriter for one SSE stream of the given route. */
+  rewriter(kind: "chat" | "completions" | "responses"): EventRewriter {
+    return kind === "responses" ? new ResponsesRewriter(this) : new ChoicesRewriter(this, kind);
+  }
+
+  /** Counts per finding, `TYPE:action` keys, for analytics. */
+  summary(): string {
+    const counts = new Map<string, number>();
+    for (const f of this.findings) {
+      const k = `${f.type}:${f.action}`;
+      counts.set(k, (counts.get(k) ?? 0) + 1);
+    }
+    return [...counts].map(([k, n]) => `${k}:${n}`).join(",");
+  }
+}
+
+/** Text channels of one stream, with what each has sent so far. */
+class Channels {
+  private readonly guards = new Map<string, { guard: StreamTextGuard; sent: string; open: boolean }>();
+
+  constructor(private readonly p: ResponseProtection) {}
+
+  push(key: string, delta: string, json: boolean): string {
+    let ch = this.guards.get(key);
+    if (ch === undefined) {
+      ch = { guard: this.p.newGuard(json), sent: "", open: true };
+      this.guards.set(key, ch);
+    }
+    const text = this.p.take(ch.guard.push(delta));
+    ch.sent += text;
+    return text;
+  }
+
+  /** Ends a channel; returns what it still held (after the scanners). */
+  flush(key: string): string {
+    const ch = this.guards.get(key);
+    if (ch === undefined || !ch.open) return "";
+    ch.open = false;
+    const text = this.p.take(ch.guard.flush());
+    ch.sent += text;
+    return text;
+  }
+
+  /** Everything a channel sent, after flushing it; undefined for a channel never seen. */
+  final(key: string): string | undefined {
+    if (!this.guards.has(key)) return undefined;
+    this.flush(key);
+    return this.guards.get(key)?.sent;
+  }
+
+  openKeys(prefix = ""): string[] {
+    return [...this.guards].filter(([k, v]) => v.open && k.startsWith(prefix)).map(([k]) => k);
+  }
+}
+
+function sse(event: string, payload: unknown): string {
+  return `${event === "" ? "" : `event: ${event}\n`}data: ${JSON.stringify(payload)}\n\n`;
+}
+
+/** Chat completions and legacy completions: `choices[]` deltas. */
+class ChoicesRewriter implements EventRewriter {
+  private readonly channels: Channels;
+  /** The envelope (id, model, created ...) of the last chunk, for chunks the gateway adds. */
+  private envelope: Obj = {};
+
+  constructor(
+    private readonly p: ResponseProtection,
+    private readonly kind: "chat" | "completions",
+  ) {
+    this.channels = new Channels(p);
+  }
+
+  rewrite(raw: string, event: string, json: unknown): EventResult {
+    if (!isObj(json) || !Array.isArray(json.choices)) return { out: raw, blocked: false };
+    const { choices, ...envelope } = json;
+    this.envelope = envelope;
+    let changed = false;
+    const set = <T extends Obj>(o: T, k: keyof T & string, v: string): void => {
+      if (o[k] !== v) changed = true;
+      (o as Obj)[k] = v;
+    };
+    choices.forEach((ch, pos) => {
+      if (!isObj(ch)) return;
+      const i = typeof ch.index === "number" ? ch.index : pos;
+      if (typeof ch.text === "string") set(ch, "text", this.channels.push(`x${i}`, ch.text, false));
+      const d = isObj(ch.delta) ? ch.delta : undefined;
+      if (d !== undefined) {
+        if (typeof d.content === "string") set(d, "content", this.channels.push(`c${i}`, d.content, false));
+        if (typeof d.refusal === "string") set(d, "refusal", this.channels.push(`r${i}`, d.refusal, false));
+        for (const call of Array.isArray(d.tool_calls) ? d.tool_calls : []) {
+          if (!isObj(call) || !isObj(call.function) || typeof call.function.arguments !== "string") continue;
+          set(call.function, "arguments", this.channels.push(`t${i}.${String(call.index ?? 0)}`, call.function.arguments, true));
+        }
+      }
+      if (typeof ch.finish_reason === "string") {
+        // The choice is over: whatever its channels still hold goes out with this chunk.
+        const held = this.flushChoice(i);
+        if (held.x !== "") set(ch, "text", (typeof ch.text === "string" ? ch.text : "") + held.x);
+        if (held.c !== "" || held.r !== "" || held.t.length > 0) {
+          const delta: Obj = isObj(ch.delta) ? ch.delta : {};
+          ch.delta = delta;
+          if (held.c !== "") set(delta, "content", (typeof delta.content === "string" ? delta.content : "") + held.c);
+          if (held.r !== "") set(delta, "refusal", (typeof delta.refusal === "string" ? delta.refusal : "") + held.r);
+          if (held.t.length > 0) {
+            changed = true;
+            const calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as unknown[]) : [];
+            for (const [index, args] of held.t) calls.push({ index, function: { arguments: args } });
+            delta.tool_calls = calls;
+          }
+        }
+      }
+    });
+    if (this.p.blocked) return { out: "", blocked: true };
+    return { out: changed ? sse(event, json) : raw, blocked: false };
+  }
+
+  private flushChoice(i: number): { x: string; c: string; r: string; t: [number, string][] } {
+    const t: [number, string][] = [];
+    for (const key of this.channels.openKeys(`t${i}.`)) {
+      const text = this.channels.flush(key);
+      if (text !== "") t.push([Number(key.slice(key.indexOf(".") + 1)), text]);
+    }
+    return { x: this.channels.flush(`x${i}`), c: this.channels.flush(`c${i}`), r: this.channels.flush(`r${i}`), t };
+  }
+
+  finish(): EventResult {
+    // Choices that never got a finish_reason (a provider that omits it) are flushed in one
+    // chunk the gateway adds, shaped like the provider's own.
+    const indexes = new Set(this.channels.openKeys().map((k) => Number(/^[a-z](\d+)/.exec(k)?.[1] ?? 0)));
+    const choices: Obj[] = [];
+    for (const i of indexes) {
+      const held = this.flushChoice(i);
+      if (this.kind === "completions") {
+        if (held.x !== "") choices.push({ index: i, text: held.x, finish_reason: null });
+        continue;
+      }
+      const delta: Obj = {};
+      if (held.c !== "") delta.content = held.c;
+      if (held.r !== "") delta.refusal = held.r;
+      if (held.t.length > 0) delta.tool_calls = held.t.map(([index, args]) => ({ index, function: { arguments: args } }));
+      if (Object.keys(delta).length > 0) choices.push({ index: i, delta, finish_reason: null });
+    }
+    if (this.p.blocked) return { out: "", blocked: true };
+    return { out: choices.length === 0 ? "" : sse("", { ...this.envelope, choices }), blocked: false };
+  }
+}
+
+/** The Responses API: typed events, each delta followed by `done` events repeating the full text. */
+class ResponsesRewriter implements EventRewriter {
+  private readonly channels: Channels;
+  private lastDelta: Obj | undefined;
+
+  constructor(private readonly p: ResponseProtection) {
+    this.channels = new Channels(p);
+  }
+
+  rewrite(raw: string, event: string, json: unknown): EventResult {
+    if (!isObj(json)) return { out: raw, blocked: false };
+    const type = typeof json.type === "string" ? json.type : event;
+    const oi = typeof json.output_index === "number" ? json.output_index : 0;
+    const ci = typeof json.content_index === "number" ? json.content_index : 0;
+    let prefix = "";
+    let changed = false;
+    const replace = (field: string, value: string): void => {
+      if (json[field] !== value) changed = true;
+      json[field] = value;
+    };
+    /** A `done` event: first send what the channel still held as one more delta. */
+    const done = (key: string, field: string, deltaType: string, json_: boolean): void => {
+      const original = json[field];
+      if (typeof original !== "string") return;
+      const held = this.channels.flush(key);
+      if (held !== "") prefix += sse(deltaType, { ...(this.lastDelta ?? {}), type: deltaType, output_index: oi, content_index: ci, delta: held });
+      replace(field, this.channels.final(key) ?? this.p.once(original, json_));
+    };
+    const streamed = (key: string): string | undefined => this.channels.final(key);
+
+    switch (type) {
+      case "response.output_text.delta":
+      case "response.refusal.delta":
+      case "response.function_call_arguments.delta": {
+        if (typeof json.delta !== "string") break;
+        const key = type === "response.output_text.delta" ? `o${oi}.${ci}` : type === "response.refusal.delta" ? `r${oi}.${ci}` : `f${oi}`;
+        const { delta: _, sequence_number: __, ...rest } = json;
+        this.lastDelta = rest;
+        replace("delta", this.channels.push(key, json.delta, type === "response.function_call_arguments.delta"));
+        break;
+      }
+      case "response.output_text.done":
+        done(`o${oi}.${ci}`, "text", "response.output_text.delta", false);
+        break;
+      case "response.refusal.done":
+        done(`r${oi}.${ci}`, "refusal", "response.refusal.delta", false);
+        break;
+      case "response.function_call_arguments.done":
+        done(`f${oi}`, "arguments", "response.function_call_arguments.delta", true);
+        break;
+      case "response.content_part.done": {
+        const part = json.part;
+        if (isObj(part) && typeof part.text === "string") {
+          const text = streamed(`o${oi}.${ci}`) ?? this.p.once(part.text, false);
+          if (text !== part.text) changed = true;
+          part.text = text;
+        }
+        break;
+      }
+      case "response.output_item.done":
+        changed = this.rewriteItem(json.item, oi) || changed;
+        break;
+      case "response.completed":
+      case "response.incomplete":
+      case "response.failed": {
+        const r = json.response;
+        if (isObj(r) && Array.isArray(r.output)) r.output.forEach((item, k) => (changed = this.rewriteItem(item, k) || changed));
+        break;
+      }
+      default:
+        break;
+    }
+    if (this.p.blocked) return { out: "", blocked: true };
+    return { out: prefix + (changed ? sse(event, json) : raw), blocked: false };
+  }
+
+  /** Puts the streamed (protected) texts into a full output item; true when it changed. */
+  private rewriteItem(item: unknown, oi: number): boolean {
+    const before = JSON.stringify(item);
+    const streamed = (key: string): string | undefined => this.channels.final(key);
+    this.p.protectOutputItem(item, streamed, oi);
+    return JSON.stringify(item) !== before;
+  }
+
+  finish(): EventResult {
+    // Channels whose `done` never came: their held text goes out as a last delta each.
+    let out = "";
+    for (const key of this.channels.openKeys()) {
+      const held = this.channels.flush(key);
+      if (held === "") continue;
+      const type = key.startsWith("f") ? "response.function_call_arguments.delta" : key.startsWith("r") ? "response.refusal.delta" : "response.output_text.delta";
+      const [oi, ci] = key.slice(1).split(".").map(Number);
+      out += sse(type, { type, output_index: oi, content_index: ci ?? 0, delta: held });
+    }
+    if (this.p.blocked) return { out: "", blocked: true };
+    return { out, blocked: false };
+  }
+}
