@@ -72,4 +72,16 @@ describe("openai SDK through the gateway", () => {
     };
     await expect(consume()).rejects.toBeInstanceOf(OpenAI.APIError);
   });
+  it("the SDK's stream helpers see restored placeholders and tool arguments held back by response protection", async () => {
+    const text = "Write to jane.doe@example.com today";
+    // mock-chunks-3 splits the placeholder [EMAIL_1] inside itself; the gateway holds and restores it.
+    const stream = client().chat.completions.stream({ model: "mock-chunks-3", messages: [{ role: "user", content: text }] });
+    const done = await stream.finalChatCompletion();
+    expect(done.choices[0]?.message.content).toBe(text);
+    const tools = client().chat.completions.stream({ model: "mock-tool-echo", messages: [{ role: "user", content: text }] });
+    const call = (await tools.finalChatCompletion()).choices[0]?.message.tool_calls?.[0];
+    expect(call?.type === "function" ? JSON.parse(call.function.arguments) : undefined).toEqual({ text });
+    const r = await client().responses.stream({ model: "mock-chunks-2", input: text }).finalResponse();
+    expect(r.output_text).toBe(text);
+  });
 });
