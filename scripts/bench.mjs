@@ -1,29 +1,37 @@
 // @ts-check
 /**
- * `npm run bench`: throughput and latency of the gateway next to two bare baselines, all
+ * `npm run bench`: throughput and latency of the gateway next to bare baselines, all
  * measured in one run on this machine (docs/benchmarks.md says how to read the numbers).
  *
- *   node scripts/bench.mjs [--duration 10] [--connections 20] [--rounds 1] [--warmup 2] [--limits on|off]
+ *   node scripts/bench.mjs [--scenario plain|stream] [--duration 10] [--connections 20] [--rounds 1]
+ *                          [--warmup 2] [--limits on|off] [--sequential 200]
  *
- * Targets, always in this order:
+ * `--scenario plain` (the default): a small chat completion answered as one JSON body, to
+ * these targets, always in this order:
  *   bare     bench/bare.ts     a bare Hono passthrough: the floor for any Worker proxy
  *   bare_do  bench/bare-do.ts  the same plus one Durable Object RPC per request
  *   gateway  wrangler.toml     Aigis itself, with one API key seeded in KV
- * Each is built as it would be deployed (`wrangler deploy --dry-run`), served by Miniflare on
- * loopback without an inspector (wrangler dev's inspector proxy alone costs about 3x), in
- * front of the mock LLM (mock/server.mjs), and loaded with autocannon.
+ * `--scenario stream`: a streamed chat completion of about 350 SSE events, to `bare`, the
+ * gateway with response protection off (`gateway_off`) and at its defaults (`gateway`):
+ * time to first content byte and whole-stream time over `--sequential` one-at-a-time
+ * requests, then streams per second under load.
+ * Each target is built as it would be deployed (`wrangler deploy --dry-run`), served by
+ * Miniflare on loopback without an inspector (wrangler dev's inspector proxy alone costs
+ * about 3x), in front of the mock LLM (mock/server.mjs), and loaded with autocannon.
  *
  * stdout ends with exactly one line of JSON; progress goes to stderr. Exits non-zero only
  * when a target cannot be built, started or answer one request correctly.
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
+import { Worker } from "node:worker_threads";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { Miniflare, NoOpLog } from "miniflare";
@@ -34,6 +42,33 @@ import { startMockServer } from "../mock/server.mjs";
 const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PROMPT = "Hello from the benchmark, please echo this line.";
 const BODY = JSON.stringify({ model: "mock-gpt", messages: [{ role: "user", content: PROMPT }] });
+/**
+ * The stream scenario's message: about 2 KB (356 words) of ordinary prose, echoed by the mock
+ * one SSE event per word. Its two e-mail addresses are redacted to placeholders by the input
+ * firewall on the way in, and put back by response protection on the way out.
+ */
+const STREAM_PROMPT = [
+  "Quarterly support review for the northern region. Between July and September the team handled 4,812 tickets, up from 4,105 in the previous quarter,",
+  "while the median first response time fell from 3.4 hours to 2.1 hours. Most of the growth came from the new billing portal: customers who moved to",
+  "monthly invoicing had questions about proration, about why the first invoice covered eleven days instead of a full month, and about how to download",
+  "receipts for their accountants. We answered the common cases with three new help articles and a short video, and the share of billing tickets dropped",
+  "from 31 percent in July to 19 percent in September. Escalations remained rare. Only 62 tickets needed an engineer, and 41 of those were traced to a",
+  "single release on August 14 that broke address validation for postal codes with a space in them. The fix shipped two days later, and every affected",
+  "customer received a follow-up message with a credit of 15 dollars. Two customers asked to be contacted directly about the outage, Maria Lindqvist at",
+  "maria.lindqvist@example.com and the operations desk at ops-desk@example.org, and both confirmed that the credit had been applied. Staffing was stable.",
+  "We hired two agents in August, both of whom finished onboarding within three weeks, and we moved the weekend shift from two people to three after",
+  "Saturday queues regularly exceeded forty waiting conversations. Satisfaction scores held steady at 4.6 out of 5, with the lowest ratings concentrated",
+  "in tickets that were reassigned more than once. For the next quarter we plan to route tickets by product area rather than by language, to publish a",
+  "status page that customers can subscribe to, and to review every ticket that waits longer than eight hours without an answer. We also want to shorten",
+  "the refund process, which still requires approval from a team lead for amounts above 200 dollars, and to measure how often customers reopen a ticket",
+  "within a week of it being closed. Please send comments on this summary before the planning meeting on October 9, and include any figures from your",
+  "own teams that should be added to the final version.",
+].join(" ");
+const STREAM_BODY = JSON.stringify({ model: "mock-gpt", stream: true, messages: [{ role: "user", content: STREAM_PROMPT }] });
+/** A chat chunk whose delta carries text: the first one a client can show. */
+const CONTENT_DELTA = /"content":"[^"]/;
+/** Sequential streams run and discarded before the timed ones (unless `--warmup 0`). */
+const SEQUENTIAL_WARMUP = 20;
 /** Above this share of failed requests a target's numbers are suspect: warn, and say so in the JSON. */
 const ERROR_BUDGET = 0.001;
 /** Above this share of the machine's CPU used by other processes during a measurement, warn. */
@@ -83,21 +118,31 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  * @property {string} config wrangler config, relative to the repository root
  * @property {(worker: Built, upstream: Upstream) => Promise<Running>} start
  *
- * @typedef {{ id: string, bundle: string, options: import("wrangler").Unstable_MiniflareWorkerOptions["workerOptions"] }} Built
+ * @typedef {{ bundle: string, options: import("wrangler").Unstable_MiniflareWorkerOptions["workerOptions"] }} Bundle
+ * @typedef {Bundle & { id: string }} Built a bundle for one target (targets may share a bundle)
  * @typedef {{ url: string, key: string }} Upstream
  *
  * The fields of autocannon's result used here (autocannon ships no types). `duration` is in
- * seconds, `errors` counts connection errors and timeouts, `latency` is in ms over 2xx only.
- * @typedef {{ duration: number, "2xx": number, non2xx: number, errors: number, latency: { p50: number, p99: number }, requests: { total: number } }} AutocannonResult
+ * seconds, `errors` counts connection errors and timeouts, `mismatches` 2xx responses whose
+ * body failed `verifyBody`, `latency` is in ms over 2xx only.
+ * @typedef {{ duration: number, "2xx": number, non2xx: number, errors: number, mismatches: number, latency: { p50: number, p99: number }, requests: { total: number } }} AutocannonResult
  *
  * @typedef {object} Sample one autocannon measurement
- * @property {number} rps 2xx responses per second
+ * @property {number} rps correct 2xx responses per second
  * @property {number} p50 ms
  * @property {number} p99 ms
  * @property {number} requests completed responses, any status
  * @property {number} non2xx
- * @property {number} errors connection errors and timeouts
+ * @property {number} errors connection errors, timeouts and 2xx bodies that failed the scenario's check
  * @property {number | undefined} otherCpu % of all cores other processes used meanwhile
+ *
+ * @typedef {object} Load what autocannon sends, and how it checks each answer
+ * @property {string} body
+ * @property {(body: string) => boolean} [verifyBody]
+ *
+ * @typedef {Sample & { ttfb: number, ttfbP90: number, streamMs: number, events: number }} StreamSample
+ *   with the medians (ttfb also p90) of `--sequential` one-at-a-time streams, in ms, and
+ *   the content events a stream carried
  */
 
 /** @type {Target[]} */
@@ -118,7 +163,25 @@ const TARGETS = [
     id: "gateway",
     label: "Aigis gateway",
     config: "wrangler.toml",
-    start: startGateway,
+    start: (worker, upstream) => startGateway(worker, upstream, undefined),
+  },
+];
+
+/** @type {Target[]} The stream scenario's: the gateway with response protection off, then at its defaults. */
+const STREAM_TARGETS = [
+  /** @type {Target} */ (TARGETS[0]),
+  {
+    id: "gateway_off",
+    label: "Aigis, output protection off",
+    config: "wrangler.toml",
+    start: (worker, upstream) => startGateway(worker, upstream, { mode: "off" }),
+  },
+  {
+    id: "gateway",
+    label: "Aigis, output protection on",
+    config: "wrangler.toml",
+    // An empty section is every default: seeded like gateway_off's, so the two differ only there.
+    start: (worker, upstream) => startGateway(worker, upstream, {}),
   },
 ];
 
@@ -133,9 +196,13 @@ function parseOptions(argv) {
       warmup: { type: "string", default: "2" },
       // "off": the bundled default rules (no limits; admission checks revocation only).
       limits: { type: "string", default: "on" },
+      scenario: { type: "string", default: "plain" },
+      // Stream scenario: timed one-at-a-time streams per target and round.
+      sequential: { type: "string", default: "200" },
     },
   });
   if (values.limits !== "on" && values.limits !== "off") throw new Error(`--limits: expected on or off, got ${JSON.stringify(values.limits)}`);
+  if (values.scenario !== "plain" && values.scenario !== "stream") throw new Error(`--scenario: expected plain or stream, got ${JSON.stringify(values.scenario)}`);
   LIMITS_ON = values.limits === "on";
   /** @param {string} name @param {string} text @param {number} min */
   const int = (name, text, min) => {
@@ -149,6 +216,8 @@ function parseOptions(argv) {
     rounds: int("rounds", values.rounds, 1),
     warmup: int("warmup", values.warmup, 0),
     limits: values.limits,
+    scenario: values.scenario,
+    sequential: int("sequential", values.sequential, 1),
   };
 }
 
@@ -157,17 +226,29 @@ let LIMITS_ON = true;
 
 /**
  * Builds one Worker exactly as `npm run build` builds the gateway.
- * @param {Target} target
+ * @param {string} config wrangler config, relative to the repository root
  * @param {string} outdir
- * @returns {Promise<Built>}
+ * @returns {Promise<Bundle>}
  */
-async function build(target, outdir) {
-  const configPath = path.join(ROOT, target.config);
+async function build(config, outdir) {
+  const configPath = path.join(ROOT, config);
   await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", configPath]);
   // Options come from the same config file, so compatibility flags, vars and bindings cannot
   // drift from what is deployed; main says which file the bundle was written to.
   const derived = unstable_getMiniflareWorkerOptions(configPath);
-  return { id: target.id, bundle: path.join(outdir, `${path.parse(derived.main ?? "index").name}.js`), options: derived.workerOptions };
+  return { bundle: path.join(outdir, `${path.parse(derived.main ?? "index").name}.js`), options: derived.workerOptions };
+}
+
+/**
+ * Builds each distinct config of `targets` once, in parallel.
+ * @param {Target[]} targets
+ * @param {string} outdir
+ * @returns {Promise<Built[]>} in `targets` order
+ */
+async function buildAll(targets, outdir) {
+  const configs = [...new Set(targets.map((t) => t.config))];
+  const bundles = await Promise.all(configs.map((config, i) => build(config, path.join(outdir, String(i)))));
+  return targets.map((t) => ({ ...(/** @type {Bundle} */ (bundles[configs.indexOf(t.config)])), id: t.id }));
 }
 
 /**
@@ -245,13 +326,27 @@ async function startPassthrough(worker, upstream) {
 }
 
 /**
+ * The rules document seeded for a gateway, or undefined to leave it on the bundled defaults.
+ * With `--limits on`, every stage on: a plan with a limit and a budget of every kind
+ * (generous, so the load is never refused), so admission runs the whole quota engine.
+ * @param {Record<string, unknown> | undefined} output the plan's `output` section, if any
+ */
+function benchRules(output) {
+  if (!LIMITS_ON && output === undefined) return undefined;
+  /** @type {{ plans: { demo: Record<string, unknown> } } & Record<string, unknown>} */
+  const base = LIMITS_ON ? BENCH_RULES : { schema_version: 1, version: "bench", plans: { demo: {} } };
+  return output === undefined ? base : { ...base, plans: { demo: { ...base.plans.demo, output } } };
+}
+
+/**
  * The gateway as wrangler.toml configures it, with the provider list swapped for the mock and
  * one API key seeded in KV; it sends the provider key itself.
  * @param {Built} worker
  * @param {Upstream} upstream
+ * @param {Record<string, unknown> | undefined} output the plan's response protection section (rules schema `output`)
  * @returns {Promise<Running>}
  */
-async function startGateway(worker, upstream) {
+async function startGateway(worker, upstream, output) {
   const configured = /** @type {Record<string, unknown>} */ (worker.options.bindings?.AIGIS_CONFIG ?? {});
   const served = await serve(worker, {
     AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: upstream.url, key_secret: "MOCK_API_KEY", models: ["mock-gpt"] }] },
@@ -267,9 +362,8 @@ async function startGateway(worker, upstream) {
     // Typed by hand: without workers-types in scope Miniflare's KVNamespace type collapses.
     const kv = /** @type {{ put(key: string, value: string): Promise<void> }} */ (/** @type {unknown} */ (await served.mf.getKVNamespace("CONFIG_KV")));
     await kv.put(keys.keyStorageName(await keys.sha256Hex(key)), JSON.stringify(KEY_RECORD));
-    // Every stage on: a rules document whose plan has a limit and a budget of every kind
-    // (generous, so the load is never refused), so admission runs the whole quota engine.
-    if (LIMITS_ON) await kv.put("rules:current", JSON.stringify(BENCH_RULES));
+    const rules = benchRules(output);
+    if (rules !== undefined) await kv.put("rules:current", JSON.stringify(rules));
     return { ...served, headers: { authorization: `Bearer ${key}` } };
   } catch (err) {
     await served.close();
@@ -291,6 +385,42 @@ async function checkAnswers(target) {
   const res = await fetch(target.url, { method: "POST", headers: requestHeaders(target), body: BODY, signal: AbortSignal.timeout(15_000) });
   const text = await res.text();
   if (!res.ok || !text.includes(PROMPT)) throw new Error(`answered ${res.status}: ${text.slice(0, 400)}`);
+}
+
+/** Whether a streamed body ends as a whole chat stream does. @param {string} body */
+const streamEnded = (body) => body.trimEnd().endsWith("data: [DONE]");
+
+/** How many SSE events of a chat stream carry text. @param {string} body */
+const contentEvents = (body) => body.split("\n\n").filter((event) => CONTENT_DELTA.test(event)).length;
+
+/**
+ * One streamed chat completion, read to its end: ms from sending until the first chunk that
+ * completes a content delta (`ttfb`) and until the last one (`total`). Throws unless the answer
+ * is a whole event stream, so it is also the stream scenario's check before any load.
+ * @param {Running} target
+ */
+async function fetchStream(target) {
+  const start = performance.now();
+  const res = await fetch(target.url, { method: "POST", headers: requestHeaders(target), body: STREAM_BODY, signal: AbortSignal.timeout(15_000) });
+  const decoder = new TextDecoder();
+  let ttfb = NaN;
+  let head = "";
+  /** @type {Uint8Array[]} */
+  const chunks = [];
+  for await (const chunk of res.body ?? []) {
+    chunks.push(chunk);
+    // Only the beginning is decoded while timing: the rest is read as bytes.
+    if (!Number.isNaN(ttfb)) continue;
+    head += decoder.decode(chunk, { stream: true });
+    if (CONTENT_DELTA.test(head)) ttfb = performance.now() - start;
+  }
+  const total = performance.now() - start;
+  const text = Buffer.concat(chunks).toString("utf8");
+  const type = res.headers.get("content-type") ?? "";
+  if (!res.ok || !type.startsWith("text/event-stream") || Number.isNaN(ttfb) || !streamEnded(text)) {
+    throw new Error(`answered ${res.status} ${type}, not a whole chat stream: ${text.slice(0, 300)} ... ${text.slice(-200)}`);
+  }
+  return { ttfb, total, events: contentEvents(text) };
 }
 
 /**
@@ -351,39 +481,81 @@ function otherCpuPct(before, after) {
  * @param {Running} target
  * @param {number} seconds
  * @param {number} connections
+ * @param {Load} load
  * @returns {Promise<Sample>}
  */
-async function measure(target, seconds, connections) {
+async function measure(target, seconds, connections, load) {
   const before = cpuTicks();
   const result = /** @type {AutocannonResult} */ (
     await autocannon({
       url: target.url,
       method: "POST",
       headers: requestHeaders(target),
-      body: BODY,
+      body: load.body,
+      verifyBody: load.verifyBody,
       connections,
       duration: seconds,
     })
   );
   const otherCpu = otherCpuPct(before, cpuTicks());
   return {
-    // Only successes count: an error page is cheaper than a real answer.
-    rps: result["2xx"] / result.duration,
+    // Only successes count: an error page (or a cut stream) is cheaper than a real answer.
+    rps: (result["2xx"] - result.mismatches) / result.duration,
     p50: result.latency.p50,
     p99: result.latency.p99,
     requests: result.requests.total,
     non2xx: result.non2xx,
-    errors: result.errors,
+    errors: result.errors + result.mismatches,
     otherCpu,
   };
 }
 
-/** @param {number[]} values */
-function median(values) {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = sorted.length >> 1;
-  return sorted.length % 2 === 1 ? /** @type {number} */ (sorted[mid]) : (/** @type {number} */ (sorted[mid - 1]) + /** @type {number} */ (sorted[mid])) / 2;
+/** @type {Load} */
+const PLAIN_LOAD = { body: BODY };
+/** @type {Load} */
+const STREAM_LOAD = { body: STREAM_BODY, verifyBody: streamEnded };
+
+/**
+ * The stream scenario for one target: `--sequential` streams one at a time (after a warm-up),
+ * then the load; other processes' CPU is the worse of the two phases.
+ * @param {Running} served
+ * @param {ReturnType<typeof parseOptions>} options
+ * @returns {Promise<StreamSample>}
+ */
+async function measureStream(served, options) {
+  const before = cpuTicks();
+  for (let i = 0; i < (options.warmup > 0 ? SEQUENTIAL_WARMUP : 0); i++) await fetchStream(served);
+  /** @type {Array<Awaited<ReturnType<typeof fetchStream>>>} */
+  const streams = [];
+  for (let i = 0; i < options.sequential; i++) streams.push(await fetchStream(served));
+  const sequentialCpu = otherCpuPct(before, cpuTicks());
+  if (options.warmup > 0) await measure(served, options.warmup, options.connections, STREAM_LOAD);
+  const load = await measure(served, options.duration, options.connections, STREAM_LOAD);
+  const ttfbs = streams.map((s) => s.ttfb);
+  return {
+    ...load,
+    otherCpu: load.otherCpu === undefined || sequentialCpu === undefined ? undefined : Math.max(load.otherCpu, sequentialCpu),
+    ttfb: median(ttfbs),
+    ttfbP90: quantile(ttfbs, 0.9),
+    streamMs: median(streams.map((s) => s.total)),
+    events: median(streams.map((s) => s.events)),
+  };
 }
+
+/**
+ * The `q` quantile of `values`, interpolated between the two nearest ranks.
+ * @param {number[]} values @param {number} q
+ */
+function quantile(values, q) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const at = (sorted.length - 1) * q;
+  const low = /** @type {number} */ (sorted[Math.floor(at)]);
+  const high = /** @type {number} */ (sorted[Math.ceil(at)]);
+  return low + (high - low) * (at - Math.floor(at));
+}
+
+/** @param {number[]} values */
+const median = (values) => quantile(values, 0.5);
 
 /** @param {number} value @param {number} digits */
 const round = (value, digits) => Number(value.toFixed(digits));
@@ -408,8 +580,42 @@ function combine(samples) {
 
 /** @typedef {ReturnType<typeof combine>} Stats */
 
+/**
+ * `combine`, plus the medians over the rounds of the sequential streams' figures.
+ * @param {StreamSample[]} samples
+ */
+function combineStream(samples) {
+  /** @param {(s: StreamSample) => number} pick */
+  const mid = (pick) => median(samples.map(pick));
+  return { ...combine(samples), ttfb: mid((s) => s.ttfb), ttfbP90: mid((s) => s.ttfbP90), streamMs: mid((s) => s.streamMs), events: mid((s) => s.events) };
+}
+
+/** @typedef {ReturnType<typeof combineStream>} StreamStats */
+
 /** @param {Stats} s */
 const failureShare = (s) => (s.requests + s.errors === 0 ? 1 : (s.non2xx + s.errors) / (s.requests + s.errors));
+
+/** The table cells every scenario ends its rows with. @param {Stats} s */
+const healthCells = (s) => [String(s.requests), String(s.non2xx), String(s.errors), s.otherCpu === undefined ? "-" : String(round(s.otherCpu, 1))];
+const HEALTH_HEADERS = ["requests", "non-2xx", "errors", "other CPU %"];
+
+/**
+ * Prints an aligned table under a line saying how it was measured: the first column (the
+ * target) left-aligned, the figures right-aligned.
+ * @param {string} caption
+ * @param {string[][]} rows the header first
+ */
+function printRows(caption, rows) {
+  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
+  const line = (/** @type {string[]} */ row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join("  ");
+  console.log(`\n${caption}, loopback, ${os.availableParallelism()} cores`);
+  console.log(line(rows[0] ?? []));
+  console.log(widths.map((w) => "-".repeat(w)).join("  "));
+  for (const row of rows.slice(1)) console.log(line(row));
+}
+
+/** @param {ReturnType<typeof parseOptions>} options */
+const roundsNote = (options) => (options.rounds > 1 ? `, median of ${options.rounds} rounds` : "");
 
 /**
  * @param {Map<string, Stats>} stats
@@ -417,22 +623,40 @@ const failureShare = (s) => (s.requests + s.errors === 0 ? 1 : (s.non2xx + s.err
  * @param {ReturnType<typeof parseOptions>} options
  */
 function printTable(stats, bundle, options) {
-  const rows = [["target", "req/s", "p50 ms", "p99 ms", "requests", "non-2xx", "errors", "other CPU %"]];
+  const rows = [["target", "req/s", "p50 ms", "p99 ms", ...HEALTH_HEADERS]];
   for (const target of TARGETS) {
     const s = /** @type {Stats} */ (stats.get(target.id));
-    rows.push([target.label, String(Math.round(s.rps)), String(round(s.p50, 1)), String(round(s.p99, 1)), String(s.requests), String(s.non2xx), String(s.errors), s.otherCpu === undefined ? "-" : String(round(s.otherCpu, 1))]);
+    rows.push([target.label, String(Math.round(s.rps)), String(round(s.p50, 1)), String(round(s.p99, 1)), ...healthCells(s)]);
   }
-  const widths = rows[0]?.map((_, col) => Math.max(...rows.map((row) => row[col]?.length ?? 0))) ?? [];
-  const line = (/** @type {string[]} */ row) => row.map((cell, col) => (col === 0 ? cell.padEnd(widths[col] ?? 0) : cell.padStart(widths[col] ?? 0))).join("  ");
-  const rounds = options.rounds > 1 ? `, median of ${options.rounds} rounds` : "";
-  console.log(`\n${options.connections} connections, ${options.duration} s per target${rounds}, loopback, ${os.availableParallelism()} cores`);
-  console.log(line(rows[0] ?? []));
-  console.log(widths.map((w) => "-".repeat(w)).join("  "));
-  for (const row of rows.slice(1)) console.log(line(row));
+  printRows(`${options.connections} connections, ${options.duration} s per target${roundsNote(options)}`, rows);
   const gateway = /** @type {Stats} */ (stats.get("gateway"));
   const ratios = BASELINES.map((id) => `gateway / ${id}: ${round(gateway.rps / (stats.get(id)?.rps ?? NaN), 3)}`);
   console.log(`\n${ratios.join("   ")}`);
   console.log(`gateway bundle: ${bundle.raw} bytes, ${bundle.gzip} gzipped\n`);
+}
+
+/**
+ * The keys both scenarios end their JSON with: the run's settings and its health.
+ * @param {Map<string, Stats>} stats
+ * @param {{ raw: number, gzip: number }} bundle
+ * @param {ReturnType<typeof parseOptions>} options
+ */
+function runFacts(stats, bundle, options) {
+  /** @type {Record<string, unknown>} */
+  const out = {};
+  out.bundle_bytes = bundle.raw;
+  out.bundle_gzip_bytes = bundle.gzip;
+  out.connections = options.connections;
+  out.duration_s = options.duration;
+  out.rounds = options.rounds;
+  out.limits = options.limits;
+  const other = [...stats.values()].map((s) => s.otherCpu);
+  if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
+  const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);
+  if (failing.length > 0) {
+    out.errors = Object.fromEntries(failing.map(([id, s]) => [id, { requests: s.requests, non2xx: s.non2xx, errors: s.errors }]));
+  }
+  return out;
 }
 
 /**
@@ -450,19 +674,101 @@ function summarise(stats, bundle, options) {
   for (const id of BASELINES) out[`ratio_vs_${id}`] = round(gateway.rps / (stats.get(id)?.rps ?? NaN), 3);
   out.p50_ms = Object.fromEntries([...stats].map(([id, s]) => [id, round(s.p50, 1)]));
   out.p99_ms = Object.fromEntries([...stats].map(([id, s]) => [id, round(s.p99, 1)]));
-  out.bundle_bytes = bundle.raw;
-  out.bundle_gzip_bytes = bundle.gzip;
-  out.connections = options.connections;
-  out.duration_s = options.duration;
-  out.rounds = options.rounds;
-  out.limits = options.limits;
-  const other = [...stats.values()].map((s) => s.otherCpu);
-  if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
-  const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);
-  if (failing.length > 0) {
-    out.errors = Object.fromEntries(failing.map(([id, s]) => [id, { requests: s.requests, non2xx: s.non2xx, errors: s.errors }]));
+  return { ...out, ...runFacts(stats, bundle, options) };
+}
+
+/**
+ * The stream scenario's figures, derived ones included. Per-event costs divide by the content
+ * events of one stream as the upstream sends them (counted through `bare`).
+ * @param {Map<string, StreamStats>} stats
+ */
+function streamFigures(stats) {
+  const on = /** @type {StreamStats} */ (stats.get("gateway"));
+  const off = /** @type {StreamStats} */ (stats.get("gateway_off"));
+  const bare = /** @type {StreamStats} */ (stats.get("bare"));
+  return {
+    ttfbAdded: on.ttfb - off.ttfb,
+    ratioVsOff: on.rps / off.rps,
+    ratioVsBare: on.rps / bare.rps,
+    events: bare.events,
+    // Sequential wall time: the Worker's work on each event plus any waiting it adds.
+    perEventWallUs: ((on.streamMs - off.streamMs) / bare.events) * 1000,
+    // Under load one workerd thread is the bottleneck, so 1 / streams per second is roughly the
+    // runtime time one stream costs: the difference is close to the scan's CPU per event.
+    perEventLoadUs: (1e6 / on.rps - 1e6 / off.rps) / bare.events,
+  };
+}
+
+/**
+ * @param {Map<string, StreamStats>} stats
+ * @param {ReturnType<typeof parseOptions>} options
+ */
+function printStreamTable(stats, options) {
+  const rows = [["target", "TTFB p50 ms", "TTFB p90 ms", "stream ms", "events", "streams/s", "events/s", "load p50 ms", "load p99 ms", ...HEALTH_HEADERS]];
+  const f = streamFigures(stats);
+  for (const target of STREAM_TARGETS) {
+    const s = /** @type {StreamStats} */ (stats.get(target.id));
+    const figures = [round(s.ttfb, 2), round(s.ttfbP90, 2), round(s.streamMs, 2), s.events, round(s.rps, 1), Math.round(s.rps * f.events), s.p50, s.p99];
+    rows.push([target.label, ...figures.map(String), ...healthCells(s)]);
   }
-  return out;
+  const caption = `${options.sequential} sequential streams, then ${options.connections} connections for ${options.duration} s, per target${roundsNote(options)}`;
+  printRows(caption, rows);
+  const verdict = (/** @type {boolean} */ met) => (met ? "met" : "NOT met");
+  console.log(`\ntime to first content byte added by output protection: ${round(f.ttfbAdded, 2)} ms (target < 2 ms: ${verdict(f.ttfbAdded < 2)})`);
+  console.log(`streams/s, protection on / off: ${round(f.ratioVsOff, 3)} (target >= 0.9: ${verdict(f.ratioVsOff >= 0.9)}); on / bare: ${round(f.ratioVsBare, 3)}`);
+  console.log(`per upstream event: ${round(f.perEventWallUs, 2)} us wall time (sequential), ${round(f.perEventLoadUs, 2)} us runtime time (under load)\n`);
+}
+
+/**
+ * The stream scenario's JSON summary (docs/benchmarks.md, "Streaming").
+ * @param {Map<string, StreamStats>} stats
+ * @param {{ raw: number, gzip: number }} bundle
+ * @param {ReturnType<typeof parseOptions>} options
+ */
+function summariseStream(stats, bundle, options) {
+  const f = streamFigures(stats);
+  /** @param {(s: StreamStats) => number} pick @param {number} digits */
+  const perTarget = (pick, digits) => Object.fromEntries([...stats].map(([id, s]) => [id, round(pick(s), digits)]));
+  return {
+    scenario: "stream",
+    ttfb_ms: perTarget((s) => s.ttfb, 2),
+    ttfb_p90_ms: perTarget((s) => s.ttfbP90, 2),
+    stream_ms: perTarget((s) => s.streamMs, 2),
+    streams_per_s: perTarget((s) => s.rps, 1),
+    events_per_s: perTarget((s) => s.rps * f.events, 0),
+    events_per_stream: perTarget((s) => s.events, 0),
+    load_p50_ms: perTarget((s) => s.p50, 1),
+    load_p99_ms: perTarget((s) => s.p99, 1),
+    ttfb_added_ms: round(f.ttfbAdded, 2),
+    throughput_ratio_vs_off: round(f.ratioVsOff, 3),
+    throughput_ratio_vs_bare: round(f.ratioVsBare, 3),
+    per_event_wall_us: round(f.perEventWallUs, 2),
+    per_event_load_us: round(f.perEventLoadUs, 2),
+    sequential: options.sequential,
+    ...runFacts(stats, bundle, options),
+  };
+}
+
+/**
+ * The mock LLM on a thread of its own, for the stream scenario. On the client's event loop the
+ * mock writes each answer in bursts until the socket buffer is full (about 16 KB, 70 events)
+ * before the client can read a byte, so the time to first byte would measure the mock.
+ * @param {string} key the provider key it expects
+ * @returns {Promise<{ url: string, close: () => Promise<void> }>}
+ */
+async function startMockThread(key) {
+  // CommonJS: an eval'd worker cannot be a module, so the mock is imported dynamically.
+  const code = `const { workerData, parentPort } = require("node:worker_threads");
+import(workerData.server).then(async ({ startMockServer }) => parentPort.postMessage((await startMockServer({ expectedKey: workerData.key })).url));`;
+  const thread = new Worker(code, { eval: true, workerData: { server: new URL("../mock/server.mjs", import.meta.url).href, key } });
+  const close = () => thread.terminate().then(() => {});
+  try {
+    const [url] = await once(thread, "message");
+    return { url: String(url), close };
+  } catch (err) {
+    await close();
+    throw err;
+  }
 }
 
 /** @param {string} message */
@@ -470,15 +776,17 @@ const progress = (message) => process.stderr.write(`bench: ${message}\n`);
 
 /**
  * Starts every target and checks each answers once; `cleanup` gets each one's close.
- * @param {Built[]} built in TARGETS order
+ * @param {Target[]} targets
+ * @param {Built[]} built in `targets` order
  * @param {Upstream} upstream
  * @param {Array<() => Promise<void>>} cleanup
+ * @param {(target: Running) => Promise<unknown>} check throws unless the target answered correctly
  * @returns {Promise<Running[]>}
  */
-async function startTargets(built, upstream, cleanup) {
+async function startTargets(targets, built, upstream, cleanup, check) {
   /** @type {Running[]} */
   const running = [];
-  for (const [i, target] of TARGETS.entries()) {
+  for (const [i, target] of targets.entries()) {
     progress(`starting ${target.label}`);
     let served;
     try {
@@ -488,7 +796,7 @@ async function startTargets(built, upstream, cleanup) {
     }
     cleanup.push(served.close);
     try {
-      await checkAnswers(served);
+      await check(served);
     } catch (err) {
       const logs = served.logs();
       throw new Error(`${target.label} ${messageOf(err)}${logs ? `\nruntime output:\n${logs}` : ""}`);
@@ -499,24 +807,58 @@ async function startTargets(built, upstream, cleanup) {
 }
 
 /**
- * Measures the targets in turn, `rounds` times, so a slow phase of the machine hits all of
- * them rather than one; returns the samples per target id.
- * @param {Running[]} running in TARGETS order
+ * The plain scenario for one target: a warm-up, then the load.
+ * @param {Running} served
  * @param {ReturnType<typeof parseOptions>} options
  */
-async function runRounds(running, options) {
-  /** @type {Map<string, Sample[]>} */
-  const samples = new Map(TARGETS.map((t) => [t.id, []]));
-  for (let r = 1; r <= options.rounds; r++) {
-    for (const [i, target] of TARGETS.entries()) {
-      const served = /** @type {Running} */ (running[i]);
-      if (options.warmup > 0) await measure(served, options.warmup, options.connections);
-      const sample = await measure(served, options.duration, options.connections);
+async function measurePlain(served, options) {
+  if (options.warmup > 0) await measure(served, options.warmup, options.connections, PLAIN_LOAD);
+  return measure(served, options.duration, options.connections, PLAIN_LOAD);
+}
+
+/**
+ * Measures the targets in turn, `rounds` times, so a slow phase of the machine hits all of
+ * them rather than one; returns the samples per target id.
+ * @template {Sample} S
+ * @param {Target[]} targets
+ * @param {Running[]} running in `targets` order
+ * @param {number} rounds
+ * @param {(served: Running) => Promise<S>} measureTarget
+ * @param {(sample: S) => string} describe for the progress line
+ */
+async function runRounds(targets, running, rounds, measureTarget, describe) {
+  /** @type {Map<string, S[]>} */
+  const samples = new Map(targets.map((t) => [t.id, []]));
+  for (let r = 1; r <= rounds; r++) {
+    for (const [i, target] of targets.entries()) {
+      const sample = await measureTarget(/** @type {Running} */ (running[i]));
       samples.get(target.id)?.push(sample);
-      progress(`round ${r}/${options.rounds} ${target.id}: ${Math.round(sample.rps)} req/s, p50 ${sample.p50} ms, p99 ${sample.p99} ms`);
+      progress(`round ${r}/${rounds} ${target.id}: ${describe(sample)}`);
     }
   }
   return samples;
+}
+
+/** @param {Sample} s */
+const describePlain = (s) => `${Math.round(s.rps)} req/s, p50 ${s.p50} ms, p99 ${s.p99} ms`;
+
+/** @param {StreamSample} s */
+const describeStream = (s) => `TTFB ${round(s.ttfb, 2)} ms (p90 ${round(s.ttfbP90, 2)}), stream ${round(s.streamMs, 2)} ms, ${round(s.rps, 1)} streams/s`;
+
+/**
+ * The warnings both scenarios print under their table.
+ * @param {Map<string, Stats>} stats
+ */
+function warn(stats) {
+  for (const [id, s] of stats) {
+    if (failureShare(s) > ERROR_BUDGET) {
+      console.log(`WARNING: ${id}: ${s.non2xx} non-2xx and ${s.errors} errors in ${s.requests} requests (over ${ERROR_BUDGET * 100}%); its numbers are not comparable`);
+    }
+  }
+  const busiest = Math.max(...[...stats.values()].map((s) => s.otherCpu ?? 0));
+  if (busiest > OTHER_CPU_BUDGET_PCT) {
+    console.log(`WARNING: other processes used up to ${round(busiest, 1)}% of the CPU during measurement; rerun on a quiet machine before trusting the ratios`);
+  }
 }
 
 /**
@@ -528,17 +870,21 @@ async function runRounds(running, options) {
  */
 function report(stats, bundle, options, stages) {
   printTable(stats, bundle, options);
-  for (const [id, s] of stats) {
-    if (failureShare(s) > ERROR_BUDGET) {
-      console.log(`WARNING: ${id}: ${s.non2xx} non-2xx and ${s.errors} errors in ${s.requests} requests (over ${ERROR_BUDGET * 100}%); its numbers are not comparable`);
-    }
-  }
-  const busiest = Math.max(...[...stats.values()].map((s) => s.otherCpu ?? 0));
-  if (busiest > OTHER_CPU_BUDGET_PCT) {
-    console.log(`WARNING: other processes used up to ${round(busiest, 1)}% of the CPU during measurement; rerun on a quiet machine before trusting the ratios`);
-  }
+  warn(stats);
   console.log(`stage CPU (us/request): ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(", ")}`);
   console.log(JSON.stringify({ ...summarise(stats, bundle, options), stage_us: stages }));
+}
+
+/**
+ * The stream scenario's table, warnings and JSON line (the last line of stdout).
+ * @param {Map<string, StreamStats>} stats
+ * @param {{ raw: number, gzip: number }} bundle
+ * @param {ReturnType<typeof parseOptions>} options
+ */
+function reportStream(stats, bundle, options) {
+  printStreamTable(stats, options);
+  warn(stats);
+  console.log(JSON.stringify(summariseStream(stats, bundle, options)));
 }
 
 async function main() {
@@ -550,21 +896,28 @@ async function main() {
   process.prependOnceListener("SIGTERM", () => process.exit(143));
   const outdir = await mkdtemp(path.join(os.tmpdir(), "aigis-bench-"));
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
+  const stream = options.scenario === "stream";
+  const targets = stream ? STREAM_TARGETS : TARGETS;
 
   /** @type {Array<() => Promise<void>>} closed in reverse order once the run ends or fails */
   const cleanup = [];
   try {
-    progress(`building ${TARGETS.map((t) => t.config).join(", ")}`);
-    const built = await Promise.all(TARGETS.map((t) => build(t, path.join(outdir, t.id))));
-    const gatewayBundle = await readFile(/** @type {Built} */ (built[TARGETS.findIndex((t) => t.id === "gateway")]).bundle);
+    progress(`building ${[...new Set(targets.map((t) => t.config))].join(", ")}`);
+    const built = await buildAll(targets, outdir);
+    const gatewayBundle = await readFile(/** @type {Built} */ (built[targets.findIndex((t) => t.id === "gateway")]).bundle);
     const bundle = { raw: gatewayBundle.length, gzip: gzipSync(gatewayBundle).length };
 
     const key = `sk-bench-${randomBytes(12).toString("hex")}`;
-    const mock = await startMockServer({ expectedKey: key });
+    const mock = stream ? await startMockThread(key) : await startMockServer({ expectedKey: key });
     cleanup.push(() => mock.close());
 
-    const running = await startTargets(built, { url: mock.url, key }, cleanup);
-    const samples = await runRounds(running, options);
+    const running = await startTargets(targets, built, { url: mock.url, key }, cleanup, stream ? fetchStream : checkAnswers);
+    if (stream) {
+      const samples = await runRounds(targets, running, options.rounds, (served) => measureStream(served, options), describeStream);
+      reportStream(new Map([...samples].map(([id, list]) => [id, combineStream(list)])), bundle, options);
+      return;
+    }
+    const samples = await runRounds(targets, running, options.rounds, (served) => measurePlain(served, options), describePlain);
     // Per-stage CPU, measured after the load so the two never compete for the cores.
     progress("measuring per-stage CPU (scripts/bench-stages.ts)");
     const { stageCosts } = await tsImport("./bench-stages.ts", import.meta.url);
