@@ -75,6 +75,13 @@ function measure(fn: () => unknown, targetMs = 300): number {
 const chat = (text: string) => ({ model: "m", messages: [{ role: "system", content: "You are a helpful assistant for a bank's support team." }, { role: "user", content: text }] });
 
 const sizes = { "1KB": 1024, "4KB": 4096, "16KB": 16_384, "100KB": 102_400 } as const;
+// Warm every size up first: otherwise the first size measured also pays for the JIT's
+// tiering of the whole firewall (1 KB read about twice its steady cost).
+{
+  const bodies = Object.values(sizes).map((bytes) => chat(prose(bytes)));
+  const t0 = performance.now();
+  while (performance.now() - t0 < 500) for (const body of bodies) firewallOnce(body);
+}
 const perRequest: Record<string, number> = {};
 const perKb: Record<string, number> = {};
 for (const [name, bytes] of Object.entries(sizes)) {

@@ -154,6 +154,12 @@ interface Substring {
   bits: number;
 }
 let SUBS: Substring[] = [];
+/** Indexes of SUBS by first code unit, ascending, so one pass over the text finds every hit. */
+let SUBS_BY_FIRST = new Map<number, number[]>();
+/** 1 for the code units some entry of SUBS starts with (a cheaper test than the map). */
+const SUB_FIRST = new Uint8Array(0x10000);
+/** Per entry of SUBS: where its next hit may start (hits of one entry do not overlap). */
+let SUB_NEXT = new Int32Array(0);
 
 /**
  * Builds the lexicon tables once per isolate. `fold` is the detector's own normaliser, so
@@ -188,6 +194,15 @@ export function initLexicon(fold: (s: string) => string): void {
     }
   }
   SUBS = subs;
+  SUBS_BY_FIRST = new Map();
+  subs.forEach((sub, k) => {
+    const first = sub.text.charCodeAt(0);
+    SUB_FIRST[first] = 1;
+    const list = SUBS_BY_FIRST.get(first);
+    if (list === undefined) SUBS_BY_FIRST.set(first, [k]);
+    else list.push(k);
+  });
+  SUB_NEXT = new Int32Array(subs.length);
   lexiconReady = true;
 }
 
@@ -299,9 +314,10 @@ function growBlocks(nb: number): void {
 /**
  * Scans `codes[0, n)` (the folded view); returns the number of blocks. Without `q` it fills
  * EV and MARKS (training); with `q` (interleaved int8 weights of both heads) it fills SUMS and
- * COUNTS (scoring). `text` is the view as a string when substring matching may be needed.
+ * COUNTS (scoring). `text` is the view as a string when substring matching may be needed, or
+ * a function that returns it (called only when the scan met a script the substrings cover).
  */
-export function scan(codes: Uint16Array, n: number, text: string | null, q: Int8Array | null = null, lm: Uint8Array | null = null): number {
+export function scan(codes: Uint16Array, n: number, text: string | null | (() => string | null), q: Int8Array | null = null, lm: Uint8Array | null = null): number {
   Q = q;
   const nb = Math.max(1, Math.ceil(n / BLOCK));
   if (GIB.length < nb) GIB = new Float32Array(Math.max(nb, GIB.length * 2));
@@ -437,41 +453,51 @@ export function scan(codes: Uint16Array, n: number, text: string | null, q: Int8
   }
   blocks = curBlock + 1;
   mark(blocks);
-  if (special && text !== null) substringEvents(text);
+  if (special) {
+    const str = typeof text === "function" ? text() : text;
+    if (str !== null) substringEvents(str);
+  }
   return blocks;
 }
 
 const HITS: number[] = [];
 
-/** Substring lexicon hits, inserted as extra dense events into their blocks. */
+/**
+ * Substring lexicon hits, inserted as extra dense events into their blocks. The hits of each
+ * entry are its leftmost non-overlapping occurrences (what repeated `indexOf` finds); they are
+ * taken in order of position, then of entry, in one pass over the text rather than one
+ * `indexOf` pass per entry.
+ */
 function substringEvents(text: string): void {
   HITS.length = 0;
-  for (const s of SUBS) {
-    for (let at = text.indexOf(s.text); at !== -1; at = text.indexOf(s.text, at + s.text.length)) {
-      HITS.push(at, s.bits);
+  SUB_NEXT.fill(0);
+  const n = text.length;
+  for (let at = 0; at < n; at++) {
+    const c = text.charCodeAt(at);
+    if (SUB_FIRST[c] === 0) continue;
+    for (const k of SUBS_BY_FIRST.get(c)!) {
+      const s = SUBS[k]!;
+      if (at >= SUB_NEXT[k]! && text.startsWith(s.text, at)) {
+        HITS.push(at, s.bits);
+        SUB_NEXT[k] = at + s.text.length;
+      }
     }
   }
   if (HITS.length === 0) return;
   if (Q !== null) {
     // Scoring: add the hits' counts to their blocks directly.
-    const order0: number[] = [];
-    for (let i = 0; i < HITS.length; i += 2) order0.push(i);
-    order0.sort((a, b) => HITS[a]! - HITS[b]! || a - b);
     LAST_SEEN.fill(-1 << 20);
-    for (const i of order0) {
+    for (let i = 0; i < HITS.length; i += 2) {
       curBlock = Math.min(Math.floor(HITS[i]! / BLOCK), blocks - 1);
       classEvents(HITS[i + 1]!, Math.floor(HITS[i]! / 4));
     }
     return;
   }
-  const order: number[] = [];
-  for (let i = 0; i < HITS.length; i += 2) order.push(i);
-  order.sort((a, b) => HITS[a]! - HITS[b]! || a - b);
   // Collect the new events per block, then rebuild EV with them appended to their blocks.
   const extra: number[][] = [];
   const saveLen = evLength;
   LAST_SEEN.fill(-1 << 20);
-  for (const i of order) {
+  for (let i = 0; i < HITS.length; i += 2) {
     const pos = HITS[i]!;
     const k = Math.min(Math.floor(pos / BLOCK), blocks - 1);
     const start = evLength;

@@ -83,7 +83,7 @@ const VALUES = new Float32Array(DENSE);
 /** Raw scores (logits) of both heads for `text`: the highest window of each. */
 export function logits(m: Model, text: string): [number, number] {
   const view = buildView(text);
-  const nb = scan(CODES, view.n, view.text, m.q, m.lm);
+  const nb = scan(CODES, view.n, () => view.text, m.q, m.lm);
   const sums = SUMS;
   const counts = COUNTS;
   const gibs = GIB;

@@ -19,8 +19,11 @@ export let CODES = new Uint16Array(1 << 14);
 export interface View {
   /** Length of the view in CODES. */
   n: number;
-  /** The view as a string, when it may hold scripts the substring lexicon covers; else null. */
-  text: string | null;
+  /**
+   * The view as a string, when it may hold scripts the substring lexicon covers; else null.
+   * Built on first read (most views never need it); read it before the next `buildView`.
+   */
+  readonly text: string | null;
   /** 1 when a payload was decoded and appended. */
   payload: number;
 }
@@ -83,19 +86,28 @@ function nextSplit(text: string, from: number, n: number): number {
   return n;
 }
 
+/** Whether `codes[a, a + len)` and `codes[b, b + len)` hold the same separator. */
+function sameSeparator(codes: Uint16Array, a: number, b: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (codes[a + k] !== codes[b + k]) return false;
+  return true;
+}
+
 /** Set by `fastSegment`: the text may hold an encoded payload. */
 let fastPayload = false;
 
 /**
  * Folds `text[start, end)` into CODES at `out` in one pass, if it is simple enough: only
- * characters of FAST, and no three single units in a row that pass 2 might join. Also runs the
- * payload test of `mayHoldPayload`. Returns false (CODES partly written) to fall back.
+ * characters of FAST, and no three single units in a row joined by one repeated separator, which
+ * pass 2 might join. Also runs the payload test of `mayHoldPayload`. Returns false (CODES partly
+ * written) to fall back.
  */
 function fastSegment(text: string, start: number, end: number, out: number): boolean {
   const codes = CODES;
   const shift = out - start;
   let singles = 0; // single-unit tokens in a row, separated by 1-3 other characters on one line
   let lastSingleEnd = -10;
+  let sepAt = 0; // where in CODES the separator of the current run of singles is, and its length
+  let sepLen = 0;
   let tokStart = -1;
   let letter = false;
   let lastNewline = -1;
@@ -133,8 +145,13 @@ function fastSegment(text: string, start: number, end: number, out: number): boo
     if (tokStart >= 0) {
       if (i - tokStart === 1) {
         const gap = tokStart - lastSingleEnd;
-        singles = gap >= 1 && gap <= 3 && lastNewline < tokStart && lastNewline < lastSingleEnd ? singles + 1 : 1;
-        if (singles >= 3) return false;
+        if (gap >= 1 && gap <= 3 && lastNewline < lastSingleEnd) {
+          // Pass 2 joins only singles with the same separator each time ("a 4.9" is no run).
+          if (singles >= 2 && gap === sepLen && sameSeparator(codes, sepAt, lastSingleEnd + shift, gap)) return false;
+          singles = 2;
+          sepAt = lastSingleEnd + shift;
+          sepLen = gap;
+        } else singles = 1;
         lastSingleEnd = i;
       } else {
         singles = 0;
@@ -255,7 +272,7 @@ export function buildView(text: string): View {
   }
   let n = foldInto(text);
   const payload = fastPayload;
-  let str = slowPath ? viewString(n) : null;
+  let otherScripts = slowPath;
   if (payload) {
     const budget = PAYLOAD_FACTOR * text.length + 64;
     let decoded = "";
@@ -266,16 +283,40 @@ export function buildView(text: string): View {
     // The full fold here: CODES holds the text's view, and payloads are rare.
     if (decoded !== "") extra += foldForDetection(decoded.slice(0, budget)).folded;
   }
-  if (extra === "") return { n, text: str, payload: 0 };
-  ensure(n + extra.length + 1);
-  for (let i = 0; i < extra.length; i++) CODES[n + i] = extra.charCodeAt(i);
-  n += extra.length;
-  if (str !== null) str += extra;
-  else if (/[^\x00-\x7f]/.test(extra)) str = viewString(n);
-  return { n, text: str, payload: payload ? 1 : 0 };
+  if (extra !== "") {
+    ensure(n + extra.length + 1);
+    for (let i = 0; i < extra.length; i++) CODES[n + i] = extra.charCodeAt(i);
+    n += extra.length;
+    if (!otherScripts) otherScripts = /[^\x00-\x7f]/.test(extra);
+  }
+  return lazyView(n, otherScripts, payload && extra !== "" ? 1 : 0);
 }
 
+/**
+ * A view whose string is copied out of CODES only when read: the scan reads it only when it
+ * met a script of the substring lexicon, and the copy cost as much as the fold on a 4 KB text.
+ */
+function lazyView(n: number, otherScripts: boolean, payload: number): View {
+  let text: string | null | undefined = otherScripts ? undefined : null;
+  return {
+    n,
+    payload,
+    get text() {
+      if (text === undefined) text = viewString(n);
+      return text;
+    },
+  };
+}
+
+/** Throws on a lone surrogate, which `String.fromCharCode` would keep and the decoder would replace. */
+const UTF16_STRICT = new TextDecoder("utf-16le", { fatal: true, ignoreBOM: true });
+
 function viewString(n: number): string {
+  try {
+    return UTF16_STRICT.decode(CODES.subarray(0, n));
+  } catch {
+    // A lone surrogate: copy the code units as they are.
+  }
   let s = "";
   for (let i = 0; i < n; i += 4096) s += String.fromCharCode(...CODES.subarray(i, Math.min(n, i + 4096)));
   return s;

@@ -175,17 +175,41 @@ interface Found {
   text: string;
 }
 
+/** Per ASCII code: 1 for the base64 and base64url alphabet (hex digits are a subset). */
+const B64_CHAR = new Uint8Array(128);
+for (let c = 0; c < 128; c++) if (/[A-Za-z0-9+/_-]/.test(String.fromCharCode(c))) B64_CHAR[c] = 1;
+
+/**
+ * Whether HEX_RE or BASE64_RE can match: both need 16 base64 characters in a row, except
+ * hex written as "\x41\x42...". Most prompts have neither, and one loop is cheaper than
+ * two regexes with look-behind at every position.
+ */
+function mayHoldRun(text: string): boolean {
+  let run = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 128 && B64_CHAR[c] === 1) {
+      if (++run >= 16) return true;
+    } else {
+      run = 0;
+      if (c === 92 && text.charCodeAt(i + 1) === 120) return true;
+    }
+  }
+  return false;
+}
+
 function scanLayer(text: string): Found[] {
   const found: Found[] = [];
   const hexSpans: number[] = [];
-  for (const m of text.matchAll(HEX_RE)) {
+  const runs = mayHoldRun(text);
+  for (const m of runs ? text.matchAll(HEX_RE) : []) {
     const digits = m[1] ?? m[2]!.replace(/\\x/g, "");
     const decoded = decodeHex(digits);
     if (decoded === null) continue;
     found.push({ encoding: "hex", start: m.index, end: m.index + m[0].length, text: decoded });
     hexSpans.push(m.index, m.index + m[0].length);
   }
-  for (const m of text.matchAll(BASE64_RE)) {
+  for (const m of runs ? text.matchAll(BASE64_RE) : []) {
     const decoded = decodeBase64(m[0]);
     if (decoded !== null) found.push({ encoding: "base64", start: m.index, end: m.index + m[0].length, text: decoded });
   }

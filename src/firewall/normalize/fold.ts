@@ -174,6 +174,22 @@ function isUnitCode(c: number): boolean {
 }
 
 const LOWER_CACHE = new Map<number, string>();
+/**
+ * Per code unit (0x80 and up): its lower case when that is one unit, 0xffff when it is longer
+ * (or is U+FFFF itself, which `lower` handles too), 0 not yet known.
+ */
+const LOWER_UNIT = new Uint16Array(0x10000);
+
+/** Appends the lower case of the unit `c` without a string per character. */
+function pushLower(out: Builder, c: number, start: number, end: number): void {
+  let u = LOWER_UNIT[c]!;
+  if (u === 0) {
+    const s = String.fromCharCode(c).toLowerCase();
+    u = LOWER_UNIT[c] = s.length === 1 ? s.charCodeAt(0) : 0xffff;
+  }
+  if (u !== 0xffff) out.code(u, start, end);
+  else out.push(lower(c), start, end);
+}
 
 function lower(c: number): string {
   let r = LOWER_CACHE.get(c);
@@ -190,15 +206,55 @@ const SPELLED_RE = /(?<![\p{L}\p{N}@$])[\p{L}\p{N}@$]([^\p{L}\p{N}@$\n]{1,3})[\p
 
 const SURROGATE_RE = /[\uD800-\uDFFF]/;
 
+/**
+ * Whether `folded` has three single-unit tokens in a row, each pair joined by the same 1-3
+ * code units other than a newline: the only texts where SPELLED_RE can find a run pass 2
+ * would join (a run with a surrogate in it is skipped). A loop over code units is much
+ * cheaper than the regex, whose look-behind runs at every position.
+ */
+function maySpellOut(folded: string): boolean {
+  const n = folded.length;
+  let singles = 0;
+  let lastEnd = -10; // end of the last single-unit token
+  let lastNewline = -1;
+  let sepAt = 0;
+  let sepLen = 0;
+  for (let i = 0; i < n; i++) {
+    const c = folded.charCodeAt(i);
+    if (!isUnitCode(c)) {
+      if (c === 10) lastNewline = i;
+      continue;
+    }
+    let j = i + 1;
+    while (j < n && isUnitCode(folded.charCodeAt(j))) j++;
+    if (j - i === 1) {
+      const gap = i - lastEnd;
+      if (gap >= 1 && gap <= 3 && lastNewline < lastEnd) {
+        if (singles >= 2 && gap === sepLen && folded.startsWith(folded.slice(sepAt, sepAt + sepLen), lastEnd)) return true;
+        singles = 2;
+        sepAt = lastEnd;
+        sepLen = gap;
+      } else singles = 1;
+      lastEnd = j;
+    } else {
+      singles = 0;
+      lastEnd = -10;
+    }
+    i = j - 1;
+  }
+  return false;
+}
+
 function pass2(p: FoldResult): FoldResult {
   const { folded } = p;
+  if (!maySpellOut(folded)) return p;
+  SPELLED_RE.lastIndex = 0;
+  if (!SPELLED_RE.test(folded)) return p;
   const out = new Builder(folded.length);
   let from = 0;
   const copy = (a: number, b: number): void => {
     for (let k = a; k < b; k++) out.code(folded.charCodeAt(k), p.map[k]!, p.ends[k]!);
   };
-  SPELLED_RE.lastIndex = 0;
-  if (!SPELLED_RE.test(folded)) return p;
   SPELLED_RE.lastIndex = 0; // matchAll starts from the pattern's lastIndex
   for (const m of folded.matchAll(SPELLED_RE)) {
     const sep = m[1]!;
@@ -223,7 +279,7 @@ function pass3(p: FoldResult): FoldResult {
     const c0 = folded.charCodeAt(i);
     if (!isUnitCode(c0)) {
       if (c0 < 0x80 || (c0 >= 0xd800 && c0 <= 0xdfff)) out.code(c0 >= 0x41 && c0 <= 0x5a ? c0 | 0x20 : c0, p.map[i]!, p.ends[i]!);
-      else out.push(lower(c0), p.map[i]!, p.ends[i]!);
+      else pushLower(out, c0, p.map[i]!, p.ends[i]!);
       i++;
       continue;
     }
@@ -251,7 +307,7 @@ function pass3(p: FoldResult): FoldResult {
         if (g !== undefined) c = g.charCodeAt(0);
       }
       if (c >= 0x80) {
-        out.push(lower(c), p.map[k]!, p.ends[k]!);
+        pushLower(out, c, p.map[k]!, p.ends[k]!);
         continue;
       }
       if (c >= 0x41 && c <= 0x5a) c |= 0x20;
