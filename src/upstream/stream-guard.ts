@@ -77,8 +77,6 @@ export function isTerminal(kind: StreamKind, ev: SseEvent): boolean {
   return ev.event === "" && /"type"\s*:\s*"(response\.(completed|failed|incomplete)|error)"/.test(ev.data.slice(0, 64));
 }
 
-class IdleTimeout extends Error {}
-
 export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOptions): { stream: ReadableStream<Uint8Array>; done: Promise<StreamSummary> } {
   const reader = upstream.getReader();
   const splitter = new SseSplitter();
@@ -95,17 +93,31 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
+    stopWatchdog();
     settle({ outcome, errorCode, bytes, usage, countedOutputTokens: Math.ceil(counted) });
   };
 
-  const readWithIdle = (): Promise<ReadableStreamReadResult<Uint8Array>> => {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const idle = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new IdleTimeout()), opts.idleTimeoutMs);
-    });
-    return Promise.race([reader.read(), idle]).finally(() => {
-      if (timer !== undefined) clearTimeout(timer);
-    });
+  // One watchdog timer per stream, not one per read: a stream has hundreds of events, and
+  // a timer plus a Promise.race per read cost more than the event itself. Only time spent
+  // waiting on a read counts (a slow client that does not pull is not an idle upstream); the
+  // watchdog re-arms itself for the time left, and when a read has waited idleTimeoutMs it
+  // cancels the reader, which ends the pending read.
+  let readSince = 0; // when the pending read started; 0: no read pending
+  let idled = false;
+  let watchdog: ReturnType<typeof setTimeout> | undefined;
+  const arm = (ms: number): void => {
+    watchdog = setTimeout(() => {
+      if (finished) return;
+      const quiet = readSince === 0 ? 0 : Date.now() - readSince;
+      if (quiet < opts.idleTimeoutMs) return arm(opts.idleTimeoutMs - quiet);
+      idled = true;
+      reader.cancel("idle timeout").catch(() => {});
+    }, ms);
+  };
+  arm(opts.idleTimeoutMs);
+  const stopWatchdog = (): void => {
+    if (watchdog !== undefined) clearTimeout(watchdog);
+    watchdog = undefined;
   };
 
   const cut = (controller: ReadableStreamDefaultController<Uint8Array>, code: ErrorCode, detail: string): void => {
@@ -136,11 +148,16 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   /** Reads one upstream chunk; true once something was enqueued or the stream closed. */
   async function step(controller: ReadableStreamDefaultController<Uint8Array>): Promise<boolean> {
     let result: ReadableStreamReadResult<Uint8Array>;
+    readSince = Date.now();
     try {
-      result = await readWithIdle();
-    } catch (err) {
-      if (err instanceof IdleTimeout) cut(controller, "upstream_timeout", "idle timeout");
-      else cut(controller, "stream_interrupted", "upstream read failed");
+      result = await reader.read();
+    } catch {
+      cut(controller, idled ? "upstream_timeout" : "stream_interrupted", idled ? "idle timeout" : "upstream read failed");
+      return true;
+    }
+    readSince = 0;
+    if (idled) {
+      cut(controller, "upstream_timeout", "idle timeout");
       return true;
     }
     if (result.done) {
