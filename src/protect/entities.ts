@@ -38,6 +38,13 @@ const TOUCH = 2;
 /** A value after one of these may hold any non-space characters ("password: hunter2!x"). */
 const SECRET_WORD_RE = /pass|pwd|\bpin\b|\bpw\b|secret|token|key|auth/i;
 const SECRET_WORD_WINDOW = 40;
+/**
+ * Released text the detectors re-read before each new piece: enough for every context
+ * keyword window (40 characters before an entity, src/firewall/pii/scan.ts) plus the
+ * keyword itself. Not the guard's whole look-back: this runs on every delta of a stream,
+ * and the detectors' cost grows with the text they read.
+ */
+const CONTEXT_WINDOW = 80;
 const TOKEN_WINDOW = 128;
 /** RFC 7468 footers of the private key labels `privateKeys` reads (and PGP's). */
 const FOOTER_RE = /-----END (?:[A-Z0-9]{1,16} ){0,3}PRIVATE KEY(?: BLOCK)?-----/y;
@@ -90,8 +97,9 @@ class EntityScanner implements OutputScanner {
       out = k.emit;
       rest = piece.slice(k.end);
     }
-    const ctx = before + rest;
-    const b = before.length;
+    const context = before.length > CONTEXT_WINDOW ? before.slice(-CONTEXT_WINDOW) : before;
+    const ctx = context + rest;
+    const b = context.length;
     let at = b;
     for (const e of detect(ctx)) {
       // Spans inside a key body that was just consumed are part of the key.

@@ -178,8 +178,8 @@ function sse(event: string, payload: unknown): string {
 /** Chat completions and legacy completions: `choices[]` deltas. */
 class ChoicesRewriter implements EventRewriter {
   private readonly channels: Channels;
-  /** The envelope (id, model, created ...) of the last chunk, for chunks the gateway adds. */
-  private envelope: Obj = {};
+  /** The last chunk: its envelope (id, model, created ...) shapes chunks the gateway adds. */
+  private last: Obj = {};
 
   constructor(
     private readonly p: ResponseProtection,
@@ -190,8 +190,8 @@ class ChoicesRewriter implements EventRewriter {
 
   rewrite(raw: string, event: string, json: unknown): EventResult {
     if (!isObj(json) || !Array.isArray(json.choices)) return { out: raw, blocked: false };
-    const { choices, ...envelope } = json;
-    this.envelope = envelope;
+    const choices = json.choices;
+    this.last = json;
     let changed = false;
     const set = <T extends Obj>(o: T, k: keyof T & string, v: string): void => {
       if (o[k] !== v) changed = true;
@@ -259,7 +259,9 @@ class ChoicesRewriter implements EventRewriter {
       if (Object.keys(delta).length > 0) choices.push({ index: i, delta, finish_reason: null });
     }
     if (this.p.blocked) return { out: "", blocked: true };
-    return { out: choices.length === 0 ? "" : sse("", { ...this.envelope, choices }), blocked: false };
+    // Built only here, once per stream: copying the envelope on every event would cost each event.
+    const { choices: _, usage: __, ...envelope } = this.last;
+    return { out: choices.length === 0 ? "" : sse("", { ...envelope, choices }), blocked: false };
   }
 }
 
