@@ -75,6 +75,21 @@ describe("chat stream rewriter", () => {
     expect(rw.rewrite(text, "", ev).out).toBe(text);
   });
 
+  it("rewrites a changed content in place, keeping the rest of the event as the provider wrote it", () => {
+    const rw = protection().rewriter("chat");
+    const ev = chunk([{ index: 0, delta: { content: "mail [EMA" }, finish_reason: null }]);
+    const text = `id: 7\ndata:${JSON.stringify(ev)}\n\n`;
+    const out = rw.rewrite(text, "", ev).out;
+    expect(out).toBe(text.replace('"content":"mail [EMA"', '"content":"mail "'));
+    // The same value twice in one event: not certain which to change, so the event is re-encoded.
+    const twice = chunk([
+      { index: 0, delta: { content: "x [EMA" }, finish_reason: null },
+      { index: 1, delta: { content: "x [EMA" }, finish_reason: null },
+    ]);
+    const out2 = protection().rewriter("chat").rewrite(raw(twice), "", twice).out;
+    expect(JSON.parse(out2.slice(6)).choices.map((c: { delta: { content: string } }) => c.delta.content)).toEqual(["x ", "x "]);
+  });
+
   it("reports a block and stops", () => {
     const p = protection({ entities: { secrets: "block" } });
     const rw = p.rewriter("chat");

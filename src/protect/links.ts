@@ -40,6 +40,16 @@ const CLICK_TAGS = new Set(["a", "area", "form"]);
 const URL_ATTRS = new Set(["src", "srcset", "href", "xlink:href", "poster", "data", "background", "action", "formaction", "lowsrc", "dynsrc"]);
 const TAG_RE = /<([a-z]+)(?=[\s/>]|$)/gi;
 
+/**
+ * Without one of these characters a text holds no markdown link, reference definition, HTML
+ * tag or absolute / scheme-relative URL (a destination without ":" or "/" is relative to the
+ * page and carries nothing away).
+ */
+const LINK_CHARS = /[[\]<:/\\]/;
+/** The same, plus what can still open a construct at the end of a stream's held text. */
+const HOLD_CHARS = /[[\]<!:/\\]/;
+const PARTIAL_SCHEME = /h(?:t(?:t(?:ps?)?)?)?$/i;
+
 const IMAGE_REPLACEMENT = "[image removed]";
 const LINK_REPLACEMENT = "[link removed]";
 
@@ -60,6 +70,8 @@ export function linkScanner(opts: LinkScannerOptions): OutputScanner {
     },
     apply(text: string, before: string): ScanResult {
       if (!active) return { text, findings: [] };
+      // Most stream deltas are words: no link construct and no URL can be in them.
+      if (open === null && !LINK_CHARS.test(text)) return { text, findings: [] };
       // In text order, so a stream reports the same sequence however it was cut.
       const found = findRiskyLinks(text, before, risky, open);
       open = found.open;
@@ -578,6 +590,12 @@ function decodeMarkdown(s: string): string {
  */
 export function linkHoldFrom(pending: string): number {
   const n = pending.length;
+  if (!HOLD_CHARS.test(pending)) {
+    // Fast path for plain words (most of a stream): only a trailing "h", "ht" ... "https"
+    // can still become something, the start of a bare URL's scheme.
+    const partial = PARTIAL_SCHEME.exec(pending.length > 5 ? pending.slice(-5) : pending);
+    return partial === null ? n : n - partial[0].length;
+  }
   let hold = n;
   const at = (i: number): void => {
     if (i < hold) hold = Math.max(0, i);

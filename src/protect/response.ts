@@ -171,6 +171,20 @@ class Channels {
   }
 }
 
+/**
+ * The event with one string field's value replaced in its raw text, or "" when that is not
+ * certain to be exact: the field must appear exactly once, encoded as JSON.stringify would
+ * (an unescaped `"key":"value"` can only be JSON structure, never inside a string). Most
+ * stream events change only their delta's content (a held tail moves to the next event),
+ * and re-encoding the whole event costs more than the check.
+ */
+function splice(raw: string, [key, old, value]: [string, string, string]): string {
+  const needle = `"${key}":${JSON.stringify(old)}`;
+  const at = raw.indexOf(needle);
+  if (at < 0 || raw.indexOf(needle, at + 1) >= 0) return "";
+  return `${raw.slice(0, at)}"${key}":${JSON.stringify(value)}${raw.slice(at + needle.length)}`;
+}
+
 function sse(event: string, payload: unknown): string {
   return `${event === "" ? "" : `event: ${event}\n`}data: ${JSON.stringify(payload)}\n\n`;
 }
@@ -193,8 +207,16 @@ class ChoicesRewriter implements EventRewriter {
     const choices = json.choices;
     this.last = json;
     let changed = false;
+    // String fields whose value changed, for the cheap re-encoding below; anything else
+    // (a field added, a tool call appended) needs the whole event re-serialised.
+    const edits: [string, string, string][] = [];
+    let structural = false;
     const set = <T extends Obj>(o: T, k: keyof T & string, v: string): void => {
-      if (o[k] !== v) changed = true;
+      const old = o[k];
+      if (old === v) return;
+      changed = true;
+      if (typeof old === "string") edits.push([k, old, v]);
+      else structural = true;
       (o as Obj)[k] = v;
     };
     choices.forEach((ch, pos) => {
@@ -221,6 +243,7 @@ class ChoicesRewriter implements EventRewriter {
           if (held.r !== "") set(delta, "refusal", (typeof delta.refusal === "string" ? delta.refusal : "") + held.r);
           if (held.t.length > 0) {
             changed = true;
+            structural = true;
             const calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as unknown[]) : [];
             for (const [index, args] of held.t) calls.push({ index, function: { arguments: args } });
             delta.tool_calls = calls;
@@ -229,7 +252,8 @@ class ChoicesRewriter implements EventRewriter {
       }
     });
     if (this.p.blocked) return { out: "", blocked: true };
-    return { out: changed ? sse(event, json) : raw, blocked: false };
+    if (!changed) return { out: raw, blocked: false };
+    return { out: (!structural && edits.length === 1 && splice(raw, edits[0]!)) || sse(event, json), blocked: false };
   }
 
   private flushChoice(i: number): { x: string; c: string; r: string; t: [number, string][] } {
