@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { entityScanner } from "../src/protect/entities";
+import { entityScanner, mayHoldEntity } from "../src/protect/entities";
 import { restoreScanner } from "../src/protect/restore";
 import { StreamTextGuard, protectText } from "../src/protect/stream-text";
 import type { OutputAction, OutputScanner, Release } from "../src/protect/types";
@@ -89,6 +89,16 @@ describe("every split of an entity gives the one-shot result", () => {
     for (const [name, part] of Object.entries(SECRET_PART)) {
       if (name !== "placeholder") expect(once.text).not.toContain(part);
     }
+  });
+});
+
+describe("the detectors' pre-check", () => {
+  it("lets every entity through to the detectors, and skips lower-case prose", () => {
+    for (const [name, entity] of Object.entries(ENTITIES)) {
+      if (name !== "placeholder") expect(mayHoldEntity(entity), name).toBe(true);
+    }
+    for (const word of ["my pw is x", "pin", "born on", "Élodie"]) expect(mayHoldEntity(word), word).toBe(true);
+    expect(mayHoldEntity("sure, here is the summary you asked for. it covers three points")).toBe(false);
   });
 });
 
