@@ -102,7 +102,10 @@ class EntityScanner implements OutputScanner {
     const ctx = context + rest;
     const b = context.length;
     let at = b;
-    for (const e of mayHoldEntity(ctx) ? detect(ctx) : []) {
+    // The released text decides, with the context only for its keywords: an entity that
+    // overlaps `rest` has its digits, capitals or key characters there, unless it began in
+    // released text (possible only after a forced release, and then only its tail changes).
+    for (const e of mayHoldEntity(rest) || ENTITY_WORD_RE.test(context) ? detect(ctx) : []) {
       // Spans inside a key body that was just consumed are part of the key.
       if (e.end <= at || (at > b && e.start < at)) continue;
       const action = this.action(e.type);
