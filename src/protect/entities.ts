@@ -79,7 +79,7 @@ class EntityScanner implements OutputScanner {
     // "(020) 7946 0958", "date of birth: 12 March 1990").
     const w0 = Math.max(0, len - DETECT_WINDOW);
     const window = w0 === 0 ? pending : pending.slice(w0);
-    if (!mayHoldEntity(window)) return hold;
+    if (!mayGrowEntity(window)) return hold;
     for (const e of detect(window)) {
       if (e.end >= window.length - TOUCH) hold = Math.min(hold, w0 + e.start);
     }
@@ -199,6 +199,19 @@ const ENTITY_WORD_RE = /pass|pwd|\bpw\b|pin|secret|token|key|login|cred|auth|sig
  */
 export function mayHoldEntity(text: string): boolean {
   return ENTITY_CHAR_RE.test(text) || ENTITY_WORD_RE.test(text);
+}
+
+/** Person-name cues (src/firewall/pii/context.ts): a capital alone makes no entity without one. */
+const NAME_CUE_RE = /\b(?:mrs?|ms|mx|dr|prof|miss|sir|madam|mme|herr|frau|name|dear|hi|hello|patient|customer|client|employee|signed|regards|sincerely)\b/i;
+const ENTITY_CHAR_NO_CAPITAL_RE = /[\p{Nd}@_\-:=]/u;
+const CAPITAL_RE = /\p{Lu}/u;
+
+/**
+ * The held tail's version of `mayHoldEntity`: a trailing run of capitals (a key, an IBAN
+ * group) is held by the shape rules already, so here capitals count only next to a name cue.
+ */
+function mayGrowEntity(window: string): boolean {
+  return ENTITY_CHAR_NO_CAPITAL_RE.test(window) || ENTITY_WORD_RE.test(window) || (CAPITAL_RE.test(window) && NAME_CUE_RE.test(window));
 }
 
 function detect(text: string): Entity[] {
