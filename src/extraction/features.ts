@@ -1,0 +1,235 @@
+/**
+ * Per-request features for the probing score (issue 7): what a validated request body says
+ * about model-extraction and model-inversion probing, as a small JSON object that travels
+ * to the client's Durable Object in the same call as the quota check. No raw text leaves
+ * this function: only numbers, booleans and keyed hashes.
+ *
+ * Only the newest user content is fingerprinted. Earlier turns repeat from request to
+ * request in any conversation, and a system prompt is the deployment's, not the client's;
+ * fingerprinting them would make every chat look like a near-duplicate stream.
+ *
+ * Templated batch jobs ("Classify the sentiment of: <row>. Answer with one word.") differ
+ * only in the middle, and would look like a near-duplicate probe stream too. The state
+ * object may therefore hand back a `TemplateHint` it learned (see `learnTemplate`); when the
+ * text still carries that template (its keyed edge hash matches), only the middle is
+ * fingerprinted. A stale or forged hint cannot strip another text: the hash would differ.
+ */
+import type { ApiRoute } from "../routes";
+import { isExtractionProbe, isRepetitionProbe } from "./phrasing";
+import { commonAffixes, keyedHash32, normalizeForFingerprint, simhashOfNormalized, withoutAffixes } from "./simhash";
+
+/**
+ * At most this many biased token ids are listed. The state object only needs distinct ids
+ * over time (a projection-recovery sweep biases thousands, in batches of up to 300, the
+ * OpenAI limit); the cap bounds the RPC payload and the state's work per request, and a
+ * larger map is still counted in full by `logitBiasCount`.
+ */
+export const MAX_BIAS_TOKENS = 300;
+
+/** Characters of each edge hashed for `head` and `tail`. */
+const EDGE = 32;
+
+/** Shared edges shorter than this (prefix and suffix together) are coincidence, not a template. */
+const MIN_TEMPLATE = 32;
+
+/** A client's recurring prefix and suffix (in normalised characters) and the keyed hash of both. */
+export interface TemplateHint {
+  prefix: number;
+  suffix: number;
+  /** `edgeHash(text, prefix, suffix, key)` of a text carrying the template. */
+  hash: string;
+}
+
+export interface ProbeFeatures {
+  logprobs: boolean;
+  /** Alternatives per position: chat/responses `top_logprobs`, legacy completions integer `logprobs`. */
+  topLogprobs: number;
+  logitBiasCount: number;
+  /** Biased token ids, ascending, at most `MAX_BIAS_TOKENS`. */
+  logitBiasTokens: number[];
+  biasWithLogprobs: boolean;
+  /** max_completion_tokens ?? max_tokens (chat), max_output_tokens (responses), max_tokens (completions). */
+  maxOutputTokens: number | null;
+  /** maxOutputTokens ≤ 2: one token, allowing for a leading space or end-of-text token. */
+  singleToken: boolean;
+  echo: boolean;
+  n: number;
+  embeddings: boolean;
+  embeddingInputs: number;
+  /** 64-bit keyed SimHash of the newest user text (its middle when templated), 16 hex digits; null without user text. */
+  fingerprint: string | null;
+  /** Characters stripped as template before fingerprinting (0 when no hint applied). */
+  fingerprintPrefix: number;
+  fingerprintSuffix: number;
+  /** Keyed 32-bit hashes of the first and last 32 normalised characters: a recurring template shows as recurring edges. */
+  head: string | null;
+  tail: string | null;
+  repetition: boolean;
+  extraction: boolean;
+  /** Length of the normalised text that was examined (before template removal). */
+  chars: number;
+}
+
+export interface ProbeFeatureOptions {
+  fingerprintKey: string | Uint8Array;
+  template?: TemplateHint;
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
+const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
+
+/** Text parts of a chat or responses message `content`: a string, or parts of type text / input_text. */
+function contentText(content: unknown): string {
+  if (typeof content === "string") return content;
+  if (!Array.isArray(content)) return "";
+  const parts: string[] = [];
+  for (const part of content) {
+    if (isObject(part) && (part.type === "text" || part.type === "input_text") && typeof part.text === "string") parts.push(part.text);
+  }
+  return parts.join("\n");
+}
+
+function lastUser(items: unknown): string {
+  if (!Array.isArray(items)) return "";
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i];
+    // Responses items without `type` are messages (EasyInputMessage).
+    if (isObject(item) && item.role === "user" && (item.type === undefined || item.type === "message")) return contentText(item.content);
+  }
+  return "";
+}
+
+/** The first string of a `prompt` / `input` that is a string or a string array; token arrays carry no text. */
+function firstString(v: unknown): string {
+  if (typeof v === "string") return v;
+  if (Array.isArray(v) && typeof v[0] === "string") return v[0];
+  return "";
+}
+
+function newestUserText(route: ApiRoute, body: Json): string {
+  switch (route) {
+    case "chat":
+      return lastUser(body.messages);
+    case "responses":
+      return typeof body.input === "string" ? body.input : lastUser(body.input);
+    case "completions":
+      return firstString(body.prompt);
+    case "embeddings":
+      return firstString(body.input);
+  }
+}
+
+function biasTokens(bias: unknown): { count: number; tokens: number[] } {
+  if (!isObject(bias)) return { count: 0, tokens: [] };
+  const keys = Object.keys(bias);
+  const tokens: number[] = [];
+  for (const k of keys) {
+    const id = Number(k);
+    if (Number.isSafeInteger(id) && id >= 0) tokens.push(id);
+  }
+  tokens.sort((a, b) => a - b);
+  return { count: keys.length, tokens: tokens.length > MAX_BIAS_TOKENS ? tokens.slice(0, MAX_BIAS_TOKENS) : tokens };
+}
+
+/**
+ * Keyed hash of a text's first `prefix` and last `suffix` normalised characters: what a
+ * `TemplateHint` is checked against.
+ *
+ * @example edgeHash(normalized, 11, 7, key) // "9c1e04ab"
+ */
+export function edgeHash(normalized: string, prefix: number, suffix: number, key: string | Uint8Array): string {
+  return keyedHash32(`${prefix}:${suffix}:${normalized.slice(0, prefix)}\u0000${normalized.slice(normalized.length - suffix)}`, key);
+}
+
+/**
+ * The template two texts of one client share, where the caller holds both (a per-isolate
+ * cache of the client's previous text, a batch): null when the shared edges are too short
+ * to be a template (under 32 characters together) or leave no middle.
+ *
+ * @example learnTemplate("Classify: good film. One word.", "Classify: awful plot. One word.", key) // { prefix: 10, suffix: 10, hash }
+ */
+export function learnTemplate(a: string, b: string, key: string | Uint8Array): TemplateHint | null {
+  const na = normalizeForFingerprint(a);
+  const nb = normalizeForFingerprint(b);
+  const { prefix, suffix } = commonAffixes(na, nb);
+  if (prefix + suffix < MIN_TEMPLATE || prefix + suffix >= Math.min(na.length, nb.length)) return null;
+  return { prefix, suffix, hash: edgeHash(na, prefix, suffix, key) };
+}
+
+/**
+ * Features of one validated request body of `route`.
+ *
+ * @example
+ * extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: "hi" }], logprobs: true, max_tokens: 1 }, { fingerprintKey: key })
+ * // { logprobs: true, singleToken: true, maxOutputTokens: 1, fingerprint: "…", chars: 2, … }
+ */
+export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFeatureOptions): ProbeFeatures {
+  const { count: logitBiasCount, tokens: logitBiasTokens } = biasTokens(body.logit_bias);
+
+  let logprobs = false;
+  let topLogprobs = 0;
+  let maxOutputTokens: number | null = null;
+  switch (route) {
+    case "chat":
+      logprobs = body.logprobs === true;
+      topLogprobs = num(body.top_logprobs) ?? 0;
+      maxOutputTokens = num(body.max_completion_tokens) ?? num(body.max_tokens);
+      break;
+    case "responses": {
+      topLogprobs = num(body.top_logprobs) ?? 0;
+      const include = Array.isArray(body.include) ? body.include : [];
+      logprobs = topLogprobs > 0 || include.includes("message.output_text.logprobs");
+      maxOutputTokens = num(body.max_output_tokens);
+      break;
+    }
+    case "completions": {
+      // Legacy completions: `logprobs` is the integer number of alternatives; 0 still returns the chosen token's.
+      const lp = num(body.logprobs);
+      logprobs = lp !== null;
+      topLogprobs = lp ?? 0;
+      maxOutputTokens = num(body.max_tokens);
+      break;
+    }
+    case "embeddings":
+      break;
+  }
+
+  const input = body.input;
+  const embeddings = route === "embeddings";
+  const embeddingInputs = !embeddings ? 0 : typeof input === "string" ? 1 : Array.isArray(input) ? (input.length > 0 && typeof input[0] === "number" ? 1 : input.length) : 0;
+
+  const normalized = normalizeForFingerprint(newestUserText(route, body));
+  let fingerprintPrefix = 0;
+  let fingerprintSuffix = 0;
+  let middle = normalized;
+  const hint = opts.template;
+  if (hint && hint.prefix + hint.suffix < normalized.length && edgeHash(normalized, hint.prefix, hint.suffix, opts.fingerprintKey) === hint.hash) {
+    middle = withoutAffixes(normalized, hint.prefix, hint.suffix);
+    fingerprintPrefix = hint.prefix;
+    fingerprintSuffix = hint.suffix;
+  }
+  const hasText = normalized.length > 0;
+
+  return {
+    logprobs,
+    topLogprobs,
+    logitBiasCount,
+    logitBiasTokens,
+    biasWithLogprobs: logitBiasCount > 0 && logprobs,
+    maxOutputTokens,
+    singleToken: maxOutputTokens !== null && maxOutputTokens <= 2,
+    echo: route === "completions" && body.echo === true,
+    n: num(body.n) ?? 1,
+    embeddings,
+    embeddingInputs,
+    fingerprint: simhashOfNormalized(middle, opts.fingerprintKey),
+    fingerprintPrefix,
+    fingerprintSuffix,
+    head: hasText ? keyedHash32(normalized.slice(0, EDGE), opts.fingerprintKey) : null,
+    tail: hasText ? keyedHash32(normalized.slice(-EDGE), opts.fingerprintKey) : null,
+    repetition: hasText && isRepetitionProbe(normalized),
+    extraction: hasText && isExtractionProbe(normalized),
+    chars: normalized.length,
+  };
+}

@@ -1,0 +1,223 @@
+/**
+ * Keyed 64-bit SimHash (Charikar 2002) of a prompt, for near-duplicate detection of probe
+ * streams (issue 7), and the template helpers that let a client's recurring prefix and
+ * suffix be left out of it.
+ *
+ * A fingerprint is a 16-hex-digit string: JSON-safe over Durable Object RPC, 16 bytes to
+ * store, and ./state.ts splits it into two uint32 with `parseInt`. `hamming64` compares two.
+ *
+ * The shingle hash is keyed with a deployment secret so that fingerprints from two
+ * deployments cannot be compared and nobody can search for colliding texts offline. It is
+ * a keyed mix (FNV-1a over the key, murmur3's finaliser over the shingle), NOT a MAC: it
+ * resists casual offline crafting, not cryptanalysis. Nothing here authenticates anything.
+ */
+
+/** Shingle length in UTF-16 code units: 4-grams are short enough that a one-word edit touches few, long enough to carry word order. */
+const SHINGLE = 4;
+
+export interface FingerprintKey {
+  k0: number;
+  k1: number;
+  k2: number;
+  k3: number;
+}
+
+const encoder = new TextEncoder();
+let lastKey: string | Uint8Array | undefined;
+let lastDerived: FingerprintKey | undefined;
+
+/** murmur3 fmix32: a bijection on 32 bits with full avalanche. Returns an int32 so V8 keeps it a small integer. */
+function fmix32(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  return h ^ (h >>> 16);
+}
+
+/**
+ * Four 32-bit words from the key: FNV-1a over its bytes from four offset bases. The last
+ * key is cached at module scope because one deployment has one key (a `Uint8Array` key is
+ * cached by identity: do not mutate it in place).
+ *
+ * @example deriveKey("secret").k0 // a uint32
+ */
+export function deriveKey(key: string | Uint8Array): FingerprintKey {
+  if (key === lastKey && lastDerived) return lastDerived;
+  const bytes = typeof key === "string" ? encoder.encode(key) : key;
+  if (bytes.length === 0) throw new Error("fingerprint key must not be empty");
+  const words = [0x811c9dc5, 0x01000193, 0x9e3779b9, 0x7f4a7c15].map((basis) => {
+    let h = basis;
+    for (let i = 0; i < bytes.length; i++) h = Math.imul(h ^ bytes[i]!, 0x01000193);
+    return fmix32(h ^ bytes.length);
+  });
+  lastKey = key;
+  lastDerived = { k0: words[0]!, k1: words[1]!, k2: words[2]!, k3: words[3]! };
+  return lastDerived;
+}
+
+/**
+ * NFKC, lower case, runs of whitespace to one space, trimmed. Digits and punctuation stay:
+ * probes that differ only in a number are exactly what near-duplicate detection is for.
+ *
+ * @example normalizeForFingerprint("  Ｈello\n\nWorld ") // "hello world"
+ */
+export function normalizeForFingerprint(text: string): string {
+  // Only runs that are not already a single space are rewritten: most prose has none.
+  return text.normalize("NFKC").toLowerCase().replace(/\s{2,}|[^\S ]/g, " ").trim();
+}
+
+const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
+
+/** Per byte of the 64-bit shingle hash, a 256-cell histogram of its values (module scope: cleared on each call, never shared across a call). */
+const hist = new Int32Array(8 * 256);
+const fold = new Int32Array(256);
+
+/**
+ * How many shingles set each bit of byte `byte`, read from its histogram by halving: the
+ * upper half of a 2^b-cell table is the count for bit b−1, then the halves are added and
+ * the next bit read from the result (about 510 additions instead of 2048 tests).
+ */
+function bitCounts(byte: number, out: Float64Array): void {
+  for (let v = 0; v < 256; v++) fold[v] = hist[byte * 256 + v]!;
+  for (let size = 256, bit = 7; bit >= 0; size >>= 1, bit--) {
+    const half = size >> 1;
+    let upper = 0;
+    for (let v = 0; v < half; v++) {
+      upper += fold[half + v]!;
+      fold[v]! += fold[half + v]!;
+    }
+    out[byte * 8 + bit] = upper;
+  }
+}
+
+/**
+ * SimHash of already-normalised text, or null for empty text.
+ *
+ * Each shingle votes for the bits set in its hash; a bit of the result is set when more than
+ * half the shingles set it (the sign of Σ±1). Repeated shingles vote again, so a shingle
+ * weighs its frequency. Rather than 64 counter updates per shingle, each of the hash's
+ * eight bytes bumps one histogram cell (8 increments), and the per-bit counts are read out
+ * of the histograms once at the end (`bitCounts`, a constant ~4k additions): the same sums
+ * for several times less work on a 4 KB prompt.
+ */
+function simhashNormalized(s: string, k: FingerprintKey): string | null {
+  if (s.length === 0) return null;
+  hist.fill(0);
+  // The 4-gram slides one code unit at a time; a text shorter than 4 units is one shingle padded with zeros.
+  let c0 = 0;
+  let c1 = s.charCodeAt(0) | 0;
+  let c2 = s.charCodeAt(1) | 0;
+  let c3 = s.charCodeAt(2) | 0;
+  const last = Math.max(0, s.length - SHINGLE);
+  for (let i = 0; i <= last; i++) {
+    c0 = c1;
+    c1 = c2;
+    c2 = c3;
+    c3 = s.charCodeAt(i + 3) | 0;
+    // Code units are ≤ 16 bits, so a 4-gram packs exactly into two 32-bit words.
+    const a = c0 | (c1 << 16);
+    const b = c2 | (c3 << 16);
+    const lo = fmix32(a ^ k.k0 ^ Math.imul(b ^ k.k1, 0x9e3779b1));
+    const hi = fmix32(lo ^ k.k2 ^ Math.imul(b ^ k.k3, 0xcc9e2d51));
+    hist[lo & 0xff]!++;
+    hist[256 + ((lo >>> 8) & 0xff)]!++;
+    hist[512 + ((lo >>> 16) & 0xff)]!++;
+    hist[768 + (lo >>> 24)]!++;
+    hist[1024 + (hi & 0xff)]!++;
+    hist[1280 + ((hi >>> 8) & 0xff)]!++;
+    hist[1536 + ((hi >>> 16) & 0xff)]!++;
+    hist[1792 + (hi >>> 24)]!++;
+  }
+  const shingles = last + 1;
+  const ones = new Float64Array(64);
+  for (let byte = 0; byte < 8; byte++) bitCounts(byte, ones);
+  let lo = 0;
+  let hi = 0;
+  for (let bit = 0; bit < 32; bit++) {
+    if (2 * ones[bit]! > shingles) lo |= 1 << bit;
+    if (2 * ones[32 + bit]! > shingles) hi |= 1 << bit;
+  }
+  return hex8(hi) + hex8(lo);
+}
+
+/**
+ * 64-bit keyed SimHash of `text` as 16 hex digits (high word first), or null when the
+ * normalised text is empty. Linear in the text's length.
+ *
+ * @example
+ * const a = simhash64("What is the capital of France?", key);
+ * const b = simhash64("What is the capital of Spain?", key);
+ * hamming64(a!, b!) // small
+ */
+export function simhash64(text: string, key: string | Uint8Array): string | null {
+  return simhashNormalized(normalizeForFingerprint(text), deriveKey(key));
+}
+
+/** @internal For callers that already normalised the text. */
+export function simhashOfNormalized(normalized: string, key: string | Uint8Array): string | null {
+  return simhashNormalized(normalized, deriveKey(key));
+}
+
+function popcount32(x: number): number {
+  x -= (x >>> 1) & 0x55555555;
+  x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+  x = (x + (x >>> 4)) & 0x0f0f0f0f;
+  return Math.imul(x, 0x01010101) >>> 24;
+}
+
+/**
+ * Bits in which two fingerprints differ (0–64).
+ *
+ * @example hamming64("0000000000000000", "000000000000000f") // 4
+ */
+export function hamming64(a: string, b: string): number {
+  return popcount32(parseInt(a.slice(0, 8), 16) ^ parseInt(b.slice(0, 8), 16)) + popcount32(parseInt(a.slice(8), 16) ^ parseInt(b.slice(8), 16));
+}
+
+/**
+ * Keyed 32-bit hash of a string as 8 hex digits: lets the state object recognise a
+ * recurring template edge without ever holding the text. Not a MAC either.
+ *
+ * @example keyedHash32("You are a translator.", key) // e.g. "3fa1c2d0"
+ */
+export function keyedHash32(text: string, key: string | Uint8Array): string {
+  const k = deriveKey(key);
+  let h = k.k2;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return hex8(fmix32(h ^ k.k3 ^ text.length));
+}
+
+/**
+ * Lengths of the longest shared prefix and suffix of two texts, shrunk to whitespace
+ * boundaries so that a varying middle which happens to begin with the same letters is not
+ * cut mid-word, and never overlapping (prefix + suffix ≤ the shorter length).
+ *
+ * @example commonAffixes("Translate: cat. Thanks", "Translate: dog. Thanks") // { prefix: 11, suffix: 7 }
+ */
+export function commonAffixes(a: string, b: string): { prefix: number; suffix: number } {
+  const max = Math.min(a.length, b.length);
+  let p = 0;
+  while (p < max && a.charCodeAt(p) === b.charCodeAt(p)) p++;
+  if (p < max) {
+    // Back off to just after the last whitespace in the shared part.
+    while (p > 0 && !/\s/.test(a[p - 1]!)) p--;
+  }
+  let s = 0;
+  while (s < max - p && a.charCodeAt(a.length - 1 - s) === b.charCodeAt(b.length - 1 - s)) s++;
+  if (s < max - p) {
+    while (s > 0 && !/\s/.test(a[a.length - s]!)) s--;
+  }
+  return { prefix: p, suffix: s };
+}
+
+/**
+ * The middle of `text` without `prefix` leading and `suffix` trailing characters; the whole
+ * text when they would leave nothing (a text shorter than its template is not templated).
+ *
+ * @example withoutAffixes("Translate: cat. Thanks", 11, 7) // "cat."
+ */
+export function withoutAffixes(text: string, prefix: number, suffix: number): string {
+  if (prefix < 0 || suffix < 0 || prefix + suffix >= text.length) return text;
+  return text.slice(prefix, text.length - suffix);
+}
