@@ -30,3 +30,10 @@ export function drive(scanner: OutputScanner, chunks: readonly string[], maxHold
   release(pending);
   return { text: released, findings };
 }
+
+/** `text` cut into pieces of `size` characters (the last one shorter). */
+export function chunks(text: string, size: number): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
+  return out;
+}

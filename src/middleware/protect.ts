@@ -1,7 +1,7 @@
 /**
  * Stage 9: response protection, set up before the request is forwarded. It decides which
  * output checks this response gets (the plan's `output` rules), puts the per-client canary
- * into the system prompt when the rules ask for one, and snapshots the input firewall's
+ * into the system prompt when the rules ask for one, and hands on the input firewall's
  * placeholders so that exactly this request's placeholders can be restored. The forward
  * stage applies the checks to the plain body or to each SSE event
  * (src/protect/response.ts); what they found goes to analytics when the response is done.
@@ -10,7 +10,6 @@
  * and the placeholders are only complete once the firewall has redacted.
  */
 import type { MiddlewareHandler } from "hono";
-import type { RequestLog } from "../analytics/record";
 import { GatewayError } from "../errors";
 import { secretOf, type AppEnv } from "../env";
 import { canaryFor } from "../protect/prompt-leak";
@@ -21,6 +20,8 @@ import { planFor } from "../rules/schema";
 
 /** The Worker secret the canaries are derived from (`wrangler secret put AIGIS_CANARY_SECRET`). */
 export const CANARY_SECRET = "AIGIS_CANARY_SECRET";
+
+const NO_PLACEHOLDERS: ReadonlyMap<string, string> = new Map();
 
 /** Tells the client the response was changed or flagged; never which rule fired. */
 export const OUTPUT_HEADER = "x-aigis-output";
@@ -49,29 +50,16 @@ export function outputProtection(): MiddlewareHandler<AppEnv> {
     }
     const protection = new ResponseProtection({
       policy,
-      originals: new Map(c.var.redactions?.originals ?? []),
+      // No copy needed: nothing adds placeholders after the firewall.
+      originals: c.var.redactions?.originals ?? NO_PLACEHOLDERS,
       canary,
       systemPrompt,
     });
     c.set("protection", protection);
     await next();
     // Plain responses are done here; a stream records when it ends (the forward stage).
-    if (c.var.streamDone === undefined) recordOutput(c.var.log, protection);
+    if (c.var.streamDone === undefined) protection.record(c.var.log);
     const visible = [...new Set(protection.findings.map((f) => f.action).filter((a) => a === "redact" || a === "flag"))];
     if (visible.length > 0 && c.res.status < 400) c.res.headers.set(OUTPUT_HEADER, visible.sort().join(", "));
   };
-}
-
-/** Findings into the request's analytics record: counts and types, never text. */
-export function recordOutput(log: RequestLog, protection: ResponseProtection): void {
-  log.output = { findings: protection.findings.length, summary: protection.summary() };
-  const rules = new Set<string>();
-  for (const f of protection.findings) {
-    rules.add(f.action === "shadow" ? `shadow.output.${f.kind}` : `output.${f.kind}`);
-    if (f.action === "block") log.decision = "block";
-    else if (f.action === "flag" && (log.decision === "allow" || log.decision === "redact" || log.decision === "shadow")) log.decision = "flag";
-    else if (f.action === "redact" && (log.decision === "allow" || log.decision === "shadow")) log.decision = "redact";
-    else if (f.action === "shadow" && log.decision === "allow") log.decision = "shadow";
-  }
-  for (const r of rules) log.ruleIds.push(r);
 }

@@ -8,6 +8,7 @@
  *
  * Pure apart from the objects it is given: the forward stage owns fetching and streaming.
  */
+import type { RequestLog } from "../analytics/record";
 import { entityScanner } from "./entities";
 import { linkScanner } from "./links";
 import { effective, outputEntityAction, type OutputPolicy } from "./policy";
@@ -15,6 +16,7 @@ import { canaryScanner, overlapScanner } from "./prompt-leak";
 import { restoreScanner } from "./restore";
 import { protectText, StreamTextGuard } from "./stream-text";
 import type { OutputFinding, OutputScanner, Release } from "./types";
+import { isJsonObject as isObj, type JsonObject as Obj } from "../util/json";
 
 export interface ProtectionSetup {
   policy: OutputPolicy;
@@ -39,8 +41,6 @@ export interface EventRewriter {
   finish(): EventResult;
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
 
 export class ResponseProtection {
   readonly findings: OutputFinding[] = [];
@@ -105,20 +105,34 @@ export class ResponseProtection {
    * A Responses API output item; `streamed(key)` gives the text already streamed for a
    * channel (undefined: protect the item's own text).
    */
-  protectOutputItem(item: unknown, streamed: (key: string, original: string) => string | undefined, outputIndex = -1): void {
+  protectOutputItem(item: unknown, streamed: (key: string) => string | undefined, outputIndex = -1): void {
     if (!isObj(item)) return;
-    if (typeof item.arguments === "string") item.arguments = streamed(`f${outputIndex}`, item.arguments) ?? this.once(item.arguments, true);
+    if (typeof item.arguments === "string") item.arguments = streamed(`f${outputIndex}`) ?? this.once(item.arguments, true);
     if (!Array.isArray(item.content)) return;
     item.content.forEach((part, k) => {
       if (!isObj(part)) return;
-      if (typeof part.text === "string") part.text = streamed(`o${outputIndex}.${k}`, part.text) ?? this.once(part.text, false);
-      if (typeof part.refusal === "string") part.refusal = streamed(`r${outputIndex}.${k}`, part.refusal) ?? this.once(part.refusal, false);
+      if (typeof part.text === "string") part.text = streamed(`o${outputIndex}.${k}`) ?? this.once(part.text, false);
+      if (typeof part.refusal === "string") part.refusal = streamed(`r${outputIndex}.${k}`) ?? this.once(part.refusal, false);
     });
   }
 
   /** A rewriter for one SSE stream of the given route. */
   rewriter(kind: "chat" | "completions" | "responses"): EventRewriter {
     return kind === "responses" ? new ResponsesRewriter(this) : new ChoicesRewriter(this, kind);
+  }
+
+  /** Findings into the request's analytics record: counts, types and rule ids, never text. */
+  record(log: RequestLog): void {
+    log.output = { findings: this.findings.length, summary: this.summary() };
+    const rules = new Set<string>();
+    for (const f of this.findings) {
+      rules.add(f.action === "shadow" ? `shadow.output.${f.kind}` : `output.${f.kind}`);
+      if (f.action === "block") log.decision = "block";
+      else if (f.action === "flag" && (log.decision === "allow" || log.decision === "redact" || log.decision === "shadow")) log.decision = "flag";
+      else if (f.action === "redact" && (log.decision === "allow" || log.decision === "shadow")) log.decision = "redact";
+      else if (f.action === "shadow" && log.decision === "allow") log.decision = "shadow";
+    }
+    for (const r of rules) log.ruleIds.push(r);
   }
 
   /** Counts per finding, `TYPE:action` keys, for analytics. */
@@ -314,19 +328,21 @@ class ResponsesRewriter implements EventRewriter {
       const original = json[field];
       if (typeof original !== "string") return;
       const held = this.channels.flush(key);
-      if (held !== "") prefix += sse(deltaType, { ...(this.lastDelta ?? {}), type: deltaType, output_index: oi, content_index: ci, delta: held });
+      if (held !== "") {
+        // The added delta copies the last delta's fields (item id ...), built only here:
+        // copying them on every delta would cost every event of the stream.
+        const { delta: _, sequence_number: __, ...envelope } = this.lastDelta ?? {};
+        prefix += sse(deltaType, { ...envelope, type: deltaType, output_index: oi, content_index: ci, delta: held });
+      }
       replace(field, this.channels.final(key) ?? this.p.once(original, json_));
     };
-    const streamed = (key: string): string | undefined => this.channels.final(key);
-
     switch (type) {
       case "response.output_text.delta":
       case "response.refusal.delta":
       case "response.function_call_arguments.delta": {
         if (typeof json.delta !== "string") break;
         const key = type === "response.output_text.delta" ? `o${oi}.${ci}` : type === "response.refusal.delta" ? `r${oi}.${ci}` : `f${oi}`;
-        const { delta: _, sequence_number: __, ...rest } = json;
-        this.lastDelta = rest;
+        this.lastDelta = json;
         replace("delta", this.channels.push(key, json.delta, type === "response.function_call_arguments.delta"));
         break;
       }
@@ -342,7 +358,7 @@ class ResponsesRewriter implements EventRewriter {
       case "response.content_part.done": {
         const part = json.part;
         if (isObj(part) && typeof part.text === "string") {
-          const text = streamed(`o${oi}.${ci}`) ?? this.p.once(part.text, false);
+          const text = this.channels.final(`o${oi}.${ci}`) ?? this.p.once(part.text, false);
           if (text !== part.text) changed = true;
           part.text = text;
         }
@@ -368,8 +384,7 @@ class ResponsesRewriter implements EventRewriter {
   /** Puts the streamed (protected) texts into a full output item; true when it changed. */
   private rewriteItem(item: unknown, oi: number): boolean {
     const before = JSON.stringify(item);
-    const streamed = (key: string): string | undefined => this.channels.final(key);
-    this.p.protectOutputItem(item, streamed, oi);
+    this.p.protectOutputItem(item, (key) => this.channels.final(key), oi);
     return JSON.stringify(item) !== before;
   }
 

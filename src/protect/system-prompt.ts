@@ -4,8 +4,7 @@
  * it). Chat's `system` and `developer` messages and the Responses API's `instructions` and
  * system/developer input items count; legacy completions have no system prompt.
  */
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+import { isJsonObject as isObj, type JsonObject as Obj } from "../util/json";
 
 function isSystemRole(m: unknown): m is Obj {
   return isObj(m) && (m.role === "system" || m.role === "developer");

@@ -12,6 +12,7 @@
  * overspend between admission and settlement, an overestimate only reserves a little more.
  */
 import type { ApiRoute } from "../routes";
+import { isJsonObject as isObject } from "../util/json";
 
 /** OpenAI encodings the weights are fitted for. Unknown models get weights safe for both. */
 export type Encoding = "o200k_base" | "cl100k_base";
@@ -357,7 +358,6 @@ const IMAGE_OTHER = 765;
 
 type Body = Record<string, unknown>;
 
-const isObject = (v: unknown): v is Body => typeof v === "object" && v !== null && !Array.isArray(v);
 
 function imageTokens(detail: unknown): number {
   return detail === "low" ? IMAGE_LOW : IMAGE_OTHER;

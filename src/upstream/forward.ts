@@ -14,7 +14,6 @@ import { clientHeaders, upstreamHeaders } from "./headers";
 import { providerChain, upstreamModel } from "./providers";
 import { guardStream, type StreamKind } from "./stream-guard";
 import { usageFromBody } from "./usage";
-import { recordOutput } from "../middleware/protect";
 
 const decoder = new TextDecoder();
 
@@ -136,7 +135,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         outcome.countedOutputTokens = s.countedOutputTokens;
         // A stream the gateway or the client ended early is charged for what was generated.
         outcome.aborted = s.outcome !== "complete";
-        if (c.var.protection !== undefined) recordOutput(log, c.var.protection);
+        c.var.protection?.record(log);
       }),
     );
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -160,7 +159,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   // (the provider was reached: usage above is charged either way).
   const protection = c.var.protection;
   let out: Uint8Array | string = bytes;
-  if (protection !== undefined && route !== "embeddings") {
+  if (protection !== undefined) {
     if (!protection.protectBody(parsed)) throw new GatewayError("response_blocked", { detail: "output blocked by rule" });
     out = JSON.stringify(parsed);
   }
