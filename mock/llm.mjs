@@ -42,10 +42,15 @@
  * |                    | (1-99) instead of words, so a word or an entity is split inside itself       |
  * | mock-tool-echo     | chat: the echo comes back as a call of tool `echo` with arguments            |
  * |                    | {"text": <echo>}; streamed as 5-character argument pieces                    |
+ * | mock-logit         | chat and legacy completions: a real low-rank logit model (V = 8192 tokens     |
+ * |                    | `t<i>`, hidden size H = 64) decoding greedily, honouring logit_bias, logprobs |
+ * |                    | (at most 5 top_logprobs) and echo; no streaming (see logits.mjs)              |
+ * | mock-logit-vV-hH   | the same with vocabulary V (<= 65536) and hidden size H (<= 512)              |
  *
  * The stream faults only change streamed answers; without `stream: true` the answer is normal.
  */
 import { MAX_WAIT_MS, CHUNK_BYTES, fillerBody, sleep, sseEvent, sseResponse, take } from "./stream.mjs";
+import { LogitRequestError, logitChat, logitCompletion, parseLogitModel } from "./logits.mjs";
 import {
   CREATED,
   chatWire,
@@ -138,6 +143,7 @@ export function createMockLlm({ expectedKey, chunkDelayMs = 0 } = {}) {
       return (await statusFault(ctx)) ?? handle(ctx);
     } catch (err) {
       if (err instanceof ApiError) return err.toResponse();
+      if (err instanceof LogitRequestError) return new ApiError(err.status, err.message, { code: err.code, param: err.param }).toResponse();
       throw err;
     }
   };
@@ -213,6 +219,9 @@ function chatCompletions(ctx) {
   if (!Array.isArray(messages) || messages.length === 0) throw new ApiError(400, "'messages' must be a non-empty array.", { param: "messages" });
   const texts = messages.map((m) => textOf(m?.content, ["text"]));
   const lastUser = messages.findLastIndex((m) => m?.role === "user");
+  if (parseLogitModel(ctx.model) !== null) {
+    return json(logitChat(ctx.body, ctx.model, lastUser < 0 ? "" : (texts[lastUser] ?? ""), countTokens(texts.join(" "))));
+  }
   const n = intParam(ctx.body, "n", 1, 128) ?? 1;
   const limit = intParam(ctx.body, "max_completion_tokens", 0) ?? intParam(ctx.body, "max_tokens", 0);
   const reply = makeReply(lastUser < 0 ? "" : (texts[lastUser] ?? ""), limit);
@@ -262,6 +271,7 @@ function toolEcho(ctx, text, promptTokens) {
 /** @param {Ctx} ctx */
 function completions(ctx) {
   const prompts = promptsOf(ctx.body.prompt);
+  if (parseLogitModel(ctx.model) !== null) return json(logitCompletion(ctx.body, ctx.model, prompts));
   const n = intParam(ctx.body, "n", 1, 128) ?? 1;
   const limit = intParam(ctx.body, "max_tokens", 0);
   const replies = prompts.flatMap((p) => Array(n).fill(makeReply(p, limit)));

@@ -405,6 +405,107 @@ describe("test-only models for response protection", () => {
   });
 });
 
+describe("mock-logit, a low-rank logit model", () => {
+  /** @param {string} content @param {object} [more] */
+  const logitChat = (content, more = {}) => post("/chat/completions", { model: "mock-logit", messages: [{ role: "user", content }], ...more });
+  /** @param {{ token: string, logprob: number }[]} top @returns {Map<string, number>} */
+  const byToken = (top) => new Map(top.map((t) => [t.token.trim(), t.logprob]));
+
+  test("deterministic greedy tokens t<i>, n identical choices, finish_reason length", async () => {
+    const one = await (await logitChat("the same prompt", { max_tokens: 3, logprobs: true, top_logprobs: 2, n: 2 })).json();
+    const two = await (await logitChat("the   same prompt", { max_tokens: 3, logprobs: true, top_logprobs: 2 })).json();
+    assert.equal(one.choices.length, 2);
+    assert.deepEqual(one.choices[1].message, one.choices[0].message);
+    assert.match(one.choices[0].message.content, /^t\d+ t\d+ t\d+$/);
+    assert.deepEqual(two.choices[0].message, one.choices[0].message, "spacing does not change the context");
+    assert.deepEqual(two.choices[0].logprobs, one.choices[0].logprobs);
+    assert.equal(one.choices[0].finish_reason, "length");
+    assert.deepEqual(one.usage, { prompt_tokens: 3, completion_tokens: 6, total_tokens: 9 });
+    const shorter = await (await logitChat("the same prompt", { max_tokens: 2 })).json();
+    assert.ok(one.choices[0].message.content.startsWith(shorter.choices[0].message.content));
+    const content = one.choices[0].logprobs.content;
+    assert.deepEqual(content.map((/** @type {{ token: string }} */ t) => t.token).join(""), one.choices[0].message.content);
+    assert.deepEqual(content[1].bytes, [...new TextEncoder().encode(content[1].token)]);
+    assert.equal(content[0].top_logprobs[0].token, content[0].token, "greedy: the chosen token is the most likely");
+    const other = await (await logitChat("another prompt")).json();
+    assert.equal(other.choices[0].logprobs, null);
+    assert.notEqual(other.choices[0].message.content, one.choices[0].message.content.split(" ")[0]);
+  });
+
+  test("logit_bias makes a token the argmax", async () => {
+    const plain = await (await logitChat("bias me")).json();
+    assert.notEqual(plain.choices[0].message.content, "t1234");
+    const biased = await (await logitChat("bias me", { logit_bias: { 1234: 100 }, max_tokens: 2 })).json();
+    assert.equal(biased.choices[0].message.content, "t1234 t1234");
+  });
+
+  test("top_logprobs: at most 5 entries; above 20, or without logprobs, a 400", async () => {
+    const body = await (await logitChat("how many", { logprobs: true, top_logprobs: 20 })).json();
+    assert.equal(body.choices[0].logprobs.content[0].top_logprobs.length, 5);
+    const three = await (await logitChat("how many", { logprobs: true, top_logprobs: 3 })).json();
+    assert.equal(three.choices[0].logprobs.content[0].top_logprobs.length, 3);
+    assert.equal((await errorOf(await logitChat("how many", { logprobs: true, top_logprobs: 21 }))).param, "top_logprobs");
+    assert.equal((await errorOf(await logitChat("how many", { top_logprobs: 2 }))).param, "top_logprobs");
+  });
+
+  test("logprobs are log-softmax of the biased logits: a bias B shifts a token against another by B", async () => {
+    const plain = await (await logitChat("shift test", { logprobs: true, top_logprobs: 5 })).json();
+    const top = plain.choices[0].logprobs.content[0].top_logprobs;
+    const total = top.reduce((/** @type {number} */ sum, /** @type {{ logprob: number }} */ t) => sum + Math.exp(t.logprob), 0);
+    assert.ok(total > 0 && total < 1);
+    const ref = top[0].token;
+    const target = top[3].token;
+    const id = Number(target.slice(1));
+    for (const bias of [0.75, 2.5, -0.25]) {
+      const body = await (await logitChat("shift test", { logprobs: true, top_logprobs: 5, logit_bias: { [id]: bias } })).json();
+      const after = byToken(body.choices[0].logprobs.content[0].top_logprobs);
+      const before = byToken(top);
+      const shift = (/** @type {number} */ (after.get(target)) - /** @type {number} */ (after.get(ref))) - (/** @type {number} */ (before.get(target)) - /** @type {number} */ (before.get(ref)));
+      assert.ok(Math.abs(shift - bias) < 1e-4, `shift ${shift} for bias ${bias}`);
+      assert.ok(/** @type {number} */ (after.get(ref)) < /** @type {number} */ (before.get(ref)) === bias > 0, "the reference loses mass when another token gains");
+    }
+  });
+
+  test("legacy completions: echo scores the prompt's words, logprobs in the legacy shape", async () => {
+    const next = await (await post("/completions", { model: "mock-logit", prompt: "hello t5", logprobs: 5 })).json();
+    const lp = next.choices[0].logprobs;
+    assert.match(next.choices[0].text, /^ t\d+$/);
+    assert.deepEqual(lp.tokens, [next.choices[0].text]);
+    assert.deepEqual(lp.text_offset, ["hello t5".length]);
+    assert.equal(Object.keys(lp.top_logprobs[0]).length, 5);
+    assert.equal(lp.top_logprobs[0][lp.tokens[0]], lp.token_logprobs[0]);
+
+    const prompt = `hello t5${next.choices[0].text}`;
+    const echo = await (await post("/completions", { model: "mock-logit", prompt, echo: true, logprobs: 1, max_tokens: 1 })).json();
+    const e = echo.choices[0].logprobs;
+    assert.ok(echo.choices[0].text.startsWith(prompt));
+    assert.equal(e.tokens.join(""), echo.choices[0].text);
+    assert.deepEqual(e.tokens.slice(0, 3), ["hello", " t5", next.choices[0].text]);
+    assert.deepEqual(e.text_offset, [0, 5, 8, prompt.length]);
+    assert.equal(e.token_logprobs[0], null);
+    assert.equal(e.top_logprobs[0], null);
+    assert.equal(e.token_logprobs[2], lp.token_logprobs[0], "a prompt word t<i> gets the model's logprob of i");
+    assert.ok(e.token_logprobs.slice(1).every((/** @type {number} */ x) => x < 0));
+    const scoreOnly = await (await post("/completions", { model: "mock-logit", prompt, echo: true, logprobs: 0, max_tokens: 0 })).json();
+    assert.equal(scoreOnly.choices[0].text, prompt);
+    assert.deepEqual(scoreOnly.choices[0].logprobs.token_logprobs, e.token_logprobs.slice(0, 3));
+    assert.equal((await errorOf(await post("/completions", { model: "mock-logit", prompt, logprobs: 6 }))).param, "logprobs");
+  });
+
+  test("bad logit_bias, streaming and model sizes out of range are errors", async () => {
+    for (const logit_bias of [{ 8192: 1 }, { "-1": 1 }, { abc: 1 }, { 5: 101 }, Object.fromEntries(Array.from({ length: 301 }, (_, i) => [i, 1]))]) {
+      const res = await logitChat("x", { logit_bias });
+      assert.equal(res.status, 400, JSON.stringify(logit_bias).slice(0, 40));
+      assert.equal((await errorOf(res)).param, "logit_bias");
+    }
+    const small = await logitChat("x", { model: "mock-logit-v16-h2", logit_bias: { 15: 100 } });
+    assert.equal((await small.json()).choices[0].message.content, "t15");
+    assert.equal((await logitChat("x", { model: "mock-logit-v16-h2", logit_bias: { 16: 1 } })).status, 400);
+    assert.equal((await errorOf(await logitChat("x", { model: "mock-logit-v70000-h2" }))).code, "model_not_found");
+    assert.equal((await errorOf(await logitChat("x", { stream: true }))).param, "stream");
+  });
+});
+
 test("tokenize keeps the text", () => {
   assert.deepEqual(tokenize("  Hello  big\nworld "), ["  Hello", "  big", "\nworld "]);
   assert.deepEqual(tokenize("   "), []);

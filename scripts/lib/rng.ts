@@ -1,14 +1,2 @@
-/**
- * mulberry32: a small deterministic PRNG, so benchmarks and training runs see the same
- * texts and the same shuffles on every run (Math.random cannot be seeded).
- */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's one seeded PRNG lives with the mock model, which needs it without TypeScript. */
+export { mulberry32 } from "../../mock/rng.mjs";
