@@ -22,24 +22,20 @@
  * stdout ends with exactly one line of JSON; progress goes to stderr. Exits non-zero only
  * when a target cannot be built, started or answer one request correctly.
  */
-import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
 import { mkdtemp, readFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { Worker } from "node:worker_threads";
 import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
-import { Miniflare, NoOpLog } from "miniflare";
 import { tsImport } from "tsx/esm/api";
-import { unstable_getMiniflareWorkerOptions } from "wrangler";
 import { startMockServer } from "../mock/server.mjs";
+import { build, messageOf, serve } from "./lib/miniflare.mjs";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const PROMPT = "Hello from the benchmark, please echo this line.";
 const BODY = JSON.stringify({ model: "mock-gpt", messages: [{ role: "user", content: PROMPT }] });
 /**
@@ -74,12 +70,9 @@ const ERROR_BUDGET = 0.001;
 /** Above this share of the machine's CPU used by other processes during a measurement, warn. */
 const OTHER_CPU_BUDGET_PCT = 10;
 /** Offline, as everywhere in this project: no cf.json download, no telemetry (shared TOOLCHAIN.md). */
-const OFFLINE_ENV = { CLOUDFLARE_CF_FETCH_ENABLED: "false", WRANGLER_SEND_METRICS: "false" };
 /** The gateway's rps is divided by each of these for the `ratio_vs_<id>` keys. */
 const BASELINES = ["bare", "bare_do"];
 
-/** @param {unknown} err */
-const messageOf = (err) => (err instanceof Error ? err.message : String(err));
 
 /** Limits of every kind, far above what the benchmark sends: the engine does all its work, nothing is refused. */
 const BENCH_RULES = {
@@ -118,8 +111,8 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  * @property {string} config wrangler config, relative to the repository root
  * @property {(worker: Built, upstream: Upstream) => Promise<Running>} start
  *
- * @typedef {{ bundle: string, options: import("wrangler").Unstable_MiniflareWorkerOptions["workerOptions"] }} Bundle
- * @typedef {Bundle & { id: string }} Built a bundle for one target (targets may share a bundle)
+ * @typedef {import("./lib/miniflare.mjs").Bundle} Bundle
+ * @typedef {import("./lib/miniflare.mjs").Built} Built a bundle for one target (targets may share a bundle)
  * @typedef {{ url: string, key: string }} Upstream
  *
  * The fields of autocannon's result used here (autocannon ships no types). `duration` is in
@@ -225,21 +218,6 @@ function parseOptions(argv) {
 let LIMITS_ON = true;
 
 /**
- * Builds one Worker exactly as `npm run build` builds the gateway.
- * @param {string} config wrangler config, relative to the repository root
- * @param {string} outdir
- * @returns {Promise<Bundle>}
- */
-async function build(config, outdir) {
-  const configPath = path.join(ROOT, config);
-  await run("npx", ["wrangler", "deploy", "--dry-run", "--outdir", outdir, "--config", configPath]);
-  // Options come from the same config file, so compatibility flags, vars and bindings cannot
-  // drift from what is deployed; main says which file the bundle was written to.
-  const derived = unstable_getMiniflareWorkerOptions(configPath);
-  return { bundle: path.join(outdir, `${path.parse(derived.main ?? "index").name}.js`), options: derived.workerOptions };
-}
-
-/**
  * Builds each distinct config of `targets` once, in parallel.
  * @param {Target[]} targets
  * @param {string} outdir
@@ -249,69 +227,6 @@ async function buildAll(targets, outdir) {
   const configs = [...new Set(targets.map((t) => t.config))];
   const bundles = await Promise.all(configs.map((config, i) => build(config, path.join(outdir, String(i)))));
   return targets.map((t) => ({ ...(/** @type {Bundle} */ (bundles[configs.indexOf(t.config)])), id: t.id }));
-}
-
-/**
- * @param {string} command
- * @param {string[]} args
- * @returns {Promise<void>}
- */
-function run(command, args) {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...OFFLINE_ENV, FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
-    /** @type {Buffer[]} */
-    const output = [];
-    child.stdout.on("data", (chunk) => output.push(chunk));
-    child.stderr.on("data", (chunk) => output.push(chunk));
-    child.on("error", reject);
-    child.on("close", (code) => {
-      if (code === 0) return resolve();
-      const text = Buffer.concat(output).toString("utf8").trim().split("\n").slice(-25).join("\n");
-      reject(new Error(`${command} ${args.join(" ")} exited ${code}:\n${text}`));
-    });
-  });
-}
-
-/**
- * Serves a built bundle with Miniflare on a free loopback port. No inspector (no
- * `inspectorPort`), no request log, runtime output kept only for error reports.
- * @param {Built} worker
- * @param {Record<string, unknown>} bindings added to, or replacing, those from the config
- */
-async function serve(worker, bindings) {
-  /** @type {string[]} */
-  const lines = [];
-  /** @param {Buffer} chunk */
-  const keep = (chunk) => {
-    lines.push(...chunk.toString("utf8").split("\n").filter(Boolean));
-    lines.splice(0, Math.max(0, lines.length - 30));
-  };
-  const mf = new Miniflare({
-    ...worker.options,
-    name: worker.id,
-    modules: true,
-    scriptPath: worker.bundle,
-    // Module names are paths relative to this root; the default (cwd) cannot reach os.tmpdir().
-    modulesRoot: path.dirname(worker.bundle),
-    bindings: { ...worker.options.bindings, ...bindings },
-    host: "127.0.0.1",
-    port: 0,
-    cf: false,
-    log: new NoOpLog(),
-    logRequests: false,
-    /** @param {import("node:stream").Readable} stdout @param {import("node:stream").Readable} stderr */
-    handleRuntimeStdio(stdout, stderr) {
-      stdout.on("data", keep);
-      stderr.on("data", keep);
-    },
-  });
-  try {
-    const base = await mf.ready;
-    return { mf, url: new URL("/v1/chat/completions", base).href, logs: () => lines.join("\n"), close: () => mf.dispose() };
-  } catch (err) {
-    await mf.dispose().catch(() => {});
-    throw new Error(`${messageOf(err)}\nruntime output:\n${lines.join("\n")}`);
-  }
 }
 
 /**
@@ -351,6 +266,7 @@ async function startGateway(worker, upstream, output) {
   const served = await serve(worker, {
     AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: upstream.url, key_secret: "MOCK_API_KEY", models: ["mock-gpt"] }] },
     MOCK_API_KEY: upstream.key,
+    AIGIS_PROBE_KEY: "bench-probe-key-0123456789",
   });
   try {
     // The gateway's own key format and KV naming, so the seeded key cannot drift from what it accepts.

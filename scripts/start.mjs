@@ -8,7 +8,7 @@
  *    hashing, KV naming and the record schema come from src/auth (loaded with tsx, as
  *    scripts/bench.mjs does), so the seeded key cannot drift from what the gateway accepts;
  * 3. runs `wrangler dev` on PORT (env PORT, default 8787) with AIGIS_CONFIG pointing at the mock
- *    and the provider key as MOCK_API_KEY;
+ *    and the provider key as MOCK_API_KEY (and a fresh AIGIS_PROBE_KEY);
  * 4. waits for GET /healthz to answer 200, prints the gateway URL, the demo key, the admin key and a curl line,
  *    and runs until Ctrl-C or SIGTERM, which stop wrangler and the mock.
  *
@@ -189,6 +189,8 @@ async function main() {
     "--persist-to", STATE_DIR,
     "--var", `AIGIS_CONFIG:${JSON.stringify(config)}`,
     "--var", `MOCK_API_KEY:${providerKey}`,
+    // The extraction defence's fingerprint key (a Worker secret in production).
+    "--var", `AIGIS_PROBE_KEY:${randomBytes(24).toString("base64url")}`,
   ];
   // stdin is not passed on: wrangler's interactive hotkeys would otherwise take over the terminal.
   const wrangler = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "inherit", "inherit"] });

@@ -4,12 +4,14 @@
  * explains why each stage sits where it does.
  *
  *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
- *   parse and validate -> authorise -> admission -> input firewall ->
+ *   parse and validate -> authorise -> admission (limits, and the extraction defence's
+ *   probing score: src/extraction) -> input firewall ->
  *   output protection (set up) -> forward (output checks applied to the body or to each
  *   stream event) -> settle usage
  */
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
+import { probingReport } from "./admin/probing";
 import { usage } from "./admission/usage";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
@@ -63,6 +65,7 @@ app.use("/admin/*", authenticate());
 app.use("/admin/*", requireScope("admin"));
 app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
 app.post("/admin/v1/keys/revoke", revokeKey);
+app.get("/admin/v1/probing", probingReport);
 
 app.onError((err, c) => {
   const error = toGatewayError(err);

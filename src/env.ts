@@ -16,6 +16,7 @@ import type { Identity } from "./auth/identity";
 import type { RulesState } from "./rules/store";
 import type { Route } from "./routes";
 import type { Limits } from "./quota/limits";
+import type { ProbePolicy } from "./extraction/score";
 
 const ProviderSchema = z.strictObject({
   /** Stable name used in `fallback` and analytics. */
@@ -99,6 +100,8 @@ export interface AppVariables {
   redactions: RedactionVault;
   /** Set by the output-protection stage: the checks the forward stage applies to the response. */
   protection: ResponseProtection;
+  /** Set by admission when the probing score degraded the request: the response is coarsened too. */
+  probeDegrade: ProbePolicy["degrade"];
 }
 
 export interface ReservationRef {

@@ -58,6 +58,7 @@ export const ERRORS = {
   stream_interrupted: { status: 502, type: "server_error", message: "The response stream was interrupted.", retry: true },
   rate_limited: { status: 429, type: "rate_limit_error", message: "Rate limit reached for this key. Retry after the time in Retry-After.", retry: true },
   concurrency_limited: { status: 429, type: "rate_limit_error", message: "Too many streams open at once for this key.", retry: true },
+  probing_limited: { status: 429, type: "rate_limit_error", message: "This key sent too many information-rich queries (logprobs, logit_bias, near-duplicate prompts) in a short time. Retry after the time in Retry-After.", retry: false },
   insufficient_quota: { status: 429, type: "insufficient_quota", message: "This key's budget is used up for the current period.", retry: false },
   request_exceeds_limit: { status: 400, type: "invalid_request_error", message: "This request alone is larger than this key's token limit allows.", retry: false },
   model_not_priced: { status: 403, type: "permission_error", message: "This model cannot be used under a spend budget.", retry: false },

@@ -5,6 +5,7 @@ export const TEST_SECRETS = {
   FLAKY_API_KEY: "sk-flaky-provider-key-0123456789",
   TIER2_TOKEN: "tier2-test-token-0123456789",
   AIGIS_CANARY_SECRET: "canary-test-secret-0123456789",
+  AIGIS_PROBE_KEY: "probe-test-key-0123456789",
 } as const;
 
 export const TEST_CONFIG = {

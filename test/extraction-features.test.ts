@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { extractProbeFeatures, learnTemplate, MAX_BIAS_TOKENS } from "../src/extraction/features";
+import { extractProbeFeatures, learnTemplate, MAX_BIAS_TOKENS, type TemplateHint } from "../src/extraction/features";
 import { isExtractionProbe, isRepetitionProbe } from "../src/extraction/phrasing";
-import { commonAffixes, hamming64, keyedHash32, normalizeForFingerprint, simhash64, withoutAffixes } from "../src/extraction/simhash";
+import { EDGE_LADDER, edgeLadder, hamming64, normalizeForFingerprint, simhash64, withoutAffixes } from "../src/extraction/simhash";
 
 const KEY = "test-fingerprint-key";
 const opts = { fingerprintKey: KEY };
@@ -128,9 +128,10 @@ describe("extractProbeFeatures: which text is fingerprinted", () => {
     expect(f.fingerprint).toBe(fp("newest"));
   });
 
-  it("has no fingerprint, head or tail without user text", () => {
+  it("has no fingerprint and no edges without user text", () => {
     const f = extractProbeFeatures("chat", { model: "m", messages: [{ role: "system", content: "only system" }] }, opts);
-    expect([f.fingerprint, f.head, f.tail, f.chars, f.repetition, f.extraction]).toEqual([null, null, null, 0, false, false]);
+    expect([f.fingerprint, f.chars, f.repetition, f.extraction]).toEqual([null, 0, false, false]);
+    expect(f.edges.every((e) => e === -1)).toBe(true);
   });
 });
 
@@ -163,7 +164,10 @@ describe("simhash64", () => {
     const a = fp(text, "deployment-a");
     const b = fp(text, new TextEncoder().encode("deployment-b"));
     expect(hamming64(a, b)).toBeGreaterThan(20);
-    expect(keyedHash32("edge", "deployment-a")).not.toBe(keyedHash32("edge", "deployment-b"));
+    const ea = edgeLadder(text, "deployment-a");
+    const eb = edgeLadder(text, "deployment-b");
+    expect(ea.filter((h, i) => h >= 0 && h === eb[i])).toEqual([]);
+    expect(ea.filter((h) => h >= 0).length).toBeGreaterThan(10);
   });
 
   it("rejects an empty key and returns null for empty text", () => {
@@ -195,44 +199,58 @@ describe("template removal", () => {
   const suffix = "Answer with positive, negative or neutral. Do not explain your answer.";
   const rows = ["The blender broke after two days and support never answered.", "Absolutely love this jacket, warm and light, fits perfectly.", "Arrived on time. Does what it says."];
 
-  it("finds the shared prefix and suffix on word boundaries", () => {
-    expect(commonAffixes("Translate: cat. Thanks", "Translate: cow. Thanks")).toEqual({ prefix: 11, suffix: 7 });
-    expect(commonAffixes("same", "same")).toEqual({ prefix: 4, suffix: 0 });
+  it("keeps the middle, or the whole text when the edges would leave nothing", () => {
     expect(withoutAffixes("Translate: cat. Thanks", 11, 7)).toBe("cat.");
     expect(withoutAffixes("short", 3, 3)).toBe("short");
   });
 
+  const features = (text: string, template?: TemplateHint) => extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: text }] }, { fingerprintKey: KEY, ...(template ? { template } : {}) });
+
   it("templated prompts look like near-duplicates whole, and their middles do not", () => {
-    const [a, b] = rows.map((r) => `${prefix} ${r} ${suffix}`) as [string, string];
+    const [a, b, c] = rows.map((r) => `${prefix} ${r} ${suffix}`) as [string, string, string];
     expect(hamming64(fp(a), fp(b))).toBeLessThan(20);
-    const hint = learnTemplate(a, b, KEY);
+    const fa = features(a);
+    const fb = features(b);
+    // Learned from edge hashes alone: the longest ladder lengths both texts share.
+    const hint = learnTemplate(fa.edges, fa.chars, fb.edges, fb.chars);
     expect(hint).not.toBeNull();
-    const fa = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: a }] }, { fingerprintKey: KEY, template: hint! });
-    const fb = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: b }] }, { fingerprintKey: KEY, template: hint! });
-    expect(fa.fingerprint).toBe(fp(normalizeForFingerprint(rows[0]!)));
-    expect(fb.fingerprint).toBe(fp(normalizeForFingerprint(rows[1]!)));
-    expect(hamming64(fa.fingerprint!, fb.fingerprint!)).toBeGreaterThan(20);
-    expect(fa.fingerprintPrefix).toBe(normalizeForFingerprint(prefix).length + 1);
-    expect(fa.fingerprintSuffix).toBe(normalizeForFingerprint(suffix).length + 1);
-    // The edges recur across the batch, which is how the state can notice the template.
-    expect([fa.head, fa.tail]).toEqual([fb.head, fb.tail]);
+    const np = normalizeForFingerprint(prefix).length;
+    const ns = normalizeForFingerprint(suffix).length;
+    expect(hint!.prefix).toBe(Math.max(...EDGE_LADDER.filter((l) => l <= np + 1)));
+    expect(hint!.suffix).toBe(Math.max(...EDGE_LADDER.filter((l) => l <= ns + 1)));
+    const ga = features(a, hint!);
+    const gc = features(c, hint!);
+    expect([ga.fingerprintPrefix, ga.fingerprintSuffix]).toEqual([hint!.prefix, hint!.suffix]);
+    const na = normalizeForFingerprint(a);
+    expect(ga.fingerprint).toBe(fp(na.slice(hint!.prefix, na.length - hint!.suffix)));
+    expect(hamming64(ga.fingerprint!, gc.fingerprint!)).toBeGreaterThan(hamming64(fp(a), fp(c)) + 5);
   });
 
   it("ignores a hint whose template the text does not carry", () => {
-    const a = `${prefix} ${rows[0]} ${suffix}`;
-    const b = `${prefix} ${rows[1]} ${suffix}`;
-    const hint = learnTemplate(a, b, KEY)!;
+    const fa = features(`${prefix} ${rows[0]} ${suffix}`);
+    const fb = features(`${prefix} ${rows[1]} ${suffix}`);
+    const hint = learnTemplate(fa.edges, fa.chars, fb.edges, fb.chars)!;
     const other = "Write me a haiku about autumn leaves falling into a quiet pond in the morning light, please, then a second one about winter.";
-    const f = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: other }] }, { fingerprintKey: KEY, template: hint });
+    const f = features(other, hint);
     expect([f.fingerprint, f.fingerprintPrefix, f.fingerprintSuffix]).toEqual([fp(other), 0, 0]);
     // A hint learned under another key does not apply either.
-    const foreign = learnTemplate(a, b, "another-key")!;
-    const g = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: a }] }, { fingerprintKey: KEY, template: foreign });
-    expect(g.fingerprint).toBe(fp(a));
+    const ka = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: `${prefix} ${rows[0]} ${suffix}` }] }, { fingerprintKey: "another-key" });
+    const kb = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: `${prefix} ${rows[1]} ${suffix}` }] }, { fingerprintKey: "another-key" });
+    const foreign = learnTemplate(ka.edges, ka.chars, kb.edges, kb.chars)!;
+    expect(features(`${prefix} ${rows[2]} ${suffix}`, foreign).fingerprintPrefix).toBe(0);
   });
 
-  it("learns no template from texts that share too little", () => {
-    expect(learnTemplate("Hello there, how are you?", "Goodbye, see you tomorrow!", KEY)).toBeNull();
+  it("learns no template from texts that share too little, or nearly everything", () => {
+    const x = features("Hello there, how are you doing on this fine morning?");
+    const y = features("Goodbye, see you tomorrow at the station by the river!");
+    expect(learnTemplate(x.edges, x.chars, y.edges, y.chars)).toBeNull();
+    // One word changed in a long text (a perturbation probe) is not a template with a middle.
+    const base = prose(60, 3);
+    const words = base.split(" ");
+    words[30] = "zebra";
+    const p1 = features(base);
+    const p2 = features(words.join(" "));
+    expect(learnTemplate(p1.edges, p1.chars, p2.edges, p2.chars)).toBeNull();
   });
 });
 

@@ -86,7 +86,7 @@ describe("probe state: attacks", () => {
     const r = rng(2);
     const bases = [randomFp(r), randomFp(r), randomFp(r), randomFp(r)];
     const stream = function* (): Generator<[ProbeObservation, number]> {
-      for (let i = 0; i < 2000; i++) yield [obs({ fp: flip(bases[i % 4]!, 1 + (r() % 3), r) }), T0 + i * 2000];
+      for (let i = 0; i < 2000; i++) yield [obs({ fp: flip(bases[i % 4]!, 1 + (r() % 3), r), shortOutput: true }), T0 + i * 2000];
     };
     const { actions, last } = run(emptyProbeState(), stream());
     const degraded = firstIndex(actions, ["degrade", "slow", "deny"]);
@@ -95,6 +95,24 @@ describe("probe state: attacks", () => {
     expect(last.reasons).toEqual(expect.arrayContaining(["near_duplicate_queries", "nearest_neighbour_drift"]));
     // Near-duplicates alone (weights 0.6 and 0.5) slow but never deny: RAG can look like this.
     expect(actions).not.toContain("deny");
+  });
+
+  it("counts near-duplicates only of probe-shaped requests (long generations are not probing)", () => {
+    const r = rng(2);
+    const base = randomFp(r);
+    const stream = (extra: Partial<ProbeObservation>) =>
+      run(emptyProbeState(), (function* (): Generator<[ProbeObservation, number]> {
+        for (let i = 0; i < 500; i++) yield [obs({ fp: flip(base, 1 + (r() % 3), r), ...extra }), T0 + i * 2000];
+      })());
+    // A coding agent resending a file; a RAG client with recurring chunks, even with logprobs.
+    for (const long of [stream({}), stream({ logprobs: true })]) {
+      expect(long.actions.every((a) => a === "allow")).toBe(true);
+      expect(long.last.components.near_duplicates).toBe(0);
+    }
+    // Short answers, echo, biased logits and embeddings are counted.
+    for (const extra of [{ shortOutput: true }, { echo: true }, { embeddings: true, embeddingInputs: 1 }, { logitBiasTokens: [7], logitBiasCount: 1 }]) {
+      expect(stream(extra).last.components.near_duplicates).toBeGreaterThan(0.9);
+    }
   });
 
   it("extraction and divergence prompts escalate on their own", () => {
@@ -183,7 +201,8 @@ describe("probe state: decay and retryAfterS", () => {
     let i = 0;
     do res = observe(s, obs({ fp: randomFp(r), logitBiasTokens: Array.from({ length: 300 }, (_, k) => i * 300 + k) }), T0, p), (s = res.state), i++;
     while (res.action === "allow" && i < 100);
-    expect(res.action).toBe("slow");
+    // An exhausted budget refuses outright, whatever the score.
+    expect(res.action).toBe("deny");
     expect(res.reasons).toContain("probe_budget");
     const after = observe(s, obs({ fp: randomFp(r), logitBiasTokens: [5, 6, 7] }), T0 + res.retryAfterS! * 1000, p);
     expect(after.action).toBe("allow");
@@ -197,7 +216,8 @@ describe("probe state: bounds and policy", () => {
     let max = 0;
     for (let i = 0; i < 100_000; i++) {
       const ids = Array.from({ length: 20 }, () => r() % 200_000);
-      s = observe(s, obs({ fp: randomFp(r), logprobs: true, singleToken: i % 2 === 0, logitBiasTokens: ids, extraction: i % 7 === 0, repetition: i % 11 === 0, echo: i % 3 === 0, embeddings: i % 5 === 0, embeddingInputs: 4 }), T0 + i * 137, DEFAULT_PROBE_POLICY).state;
+      const edges = Array.from({ length: 26 }, () => r() >>> 0);
+      s = observe(s, { ...obs({ fp: randomFp(r), logprobs: true, singleToken: i % 2 === 0, logitBiasTokens: ids, extraction: i % 7 === 0, repetition: i % 11 === 0, echo: i % 3 === 0, embeddings: i % 5 === 0, embeddingInputs: 4 }), edges, chars: 2000 }, T0 + i * 137, DEFAULT_PROBE_POLICY).state;
       if (i % 1000 === 999) max = Math.max(max, probeStateSize(s));
     }
     expect(s.ringAt).toHaveLength(256);

@@ -11,6 +11,9 @@
 import { DurableObject } from "cloudflare:workers";
 import { admit, emptyState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
 import type { Limits, PriceTable } from "../quota/limits";
+import type { TemplateHint } from "../extraction/features";
+import type { ProbePolicy } from "../extraction/score";
+import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
 
 export interface AdmitRequest {
   /** SHA-256 hex of the API key used, or "" for credentials that are not revocable here. */
@@ -18,19 +21,48 @@ export interface AdmitRequest {
   now: number;
   /** Absent for requests that consume no quota (GET /v1/models). */
   quota?: { limits: Limits; prices: PriceTable; request: QuotaRequest };
+  /** The request's probing features and the plan's policy (src/extraction); absent when probing is off. */
+  probe?: { obs: ProbeObservation; policy: ProbePolicy; requestId: string };
+}
+
+/** What the probing score decided for one request; the Worker applies it (or only records it in shadow mode). */
+export interface ProbeVerdict {
+  action: ProbeAction;
+  score: number;
+  retryAfterS?: number;
+  reasons: string[];
+  template: TemplateHint | null;
 }
 
 export type AdmitResult =
-  | { ok: true; reservation?: Reservation; policies?: PolicyStatus[] }
+  | { ok: true; reservation?: Reservation; policies?: PolicyStatus[]; probe?: ProbeVerdict }
   | { ok: false; reason: "revoked" }
+  | { ok: false; reason: "probing"; probe: ProbeVerdict }
   | { ok: false; reason: AdmitRefusal; policy: string; retryAfterMs: number; policies: PolicyStatus[] };
 
 /** Longest time a quota change waits to be written to SQLite. */
 export const FLUSH_MS = 100;
 
+/** Audit records of probing actions kept per client (the oldest are dropped). */
+export const PROBE_AUDIT_ROWS = 1000;
+
+export interface ProbeAuditRecord {
+  at: number;
+  requestId: string;
+  action: ProbeAction;
+  /** Whether the action was applied (false in shadow mode). */
+  enforced: boolean;
+  score: number;
+  reasons: string;
+  retryAfterS: number | null;
+}
+
 export class ClientState extends DurableObject<Env> {
   private revoked = new Set<string>();
   private quota: QuotaState = emptyState();
+  private probe: ProbeState = emptyProbeState();
+  private probeLevel = 0;
+  private audit: ProbeAuditRecord[] = [];
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env);
@@ -39,9 +71,14 @@ export class ClientState extends DurableObject<Env> {
       const sql = this.ctx.storage.sql;
       sql.exec("CREATE TABLE IF NOT EXISTS revoked_keys (hash TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS quota_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS probe_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS probe_audit (at INTEGER NOT NULL, request_id TEXT NOT NULL, action TEXT NOT NULL, enforced INTEGER NOT NULL, score REAL NOT NULL, reasons TEXT NOT NULL, retry_after_s INTEGER)");
       for (const row of sql.exec<{ hash: string }>("SELECT hash FROM revoked_keys")) this.revoked.add(row.hash);
       const saved = sql.exec<{ state: string }>("SELECT state FROM quota_state WHERE id = 1").toArray()[0];
       if (saved !== undefined) this.quota = JSON.parse(saved.state) as QuotaState;
+      const probe = sql.exec<{ state: string }>("SELECT state FROM probe_state WHERE id = 1").toArray()[0];
+      if (probe !== undefined) this.probe = JSON.parse(probe.state) as ProbeState;
+      this.probeLevel = this.probe.level;
     });
   }
 
@@ -59,19 +96,55 @@ export class ClientState extends DurableObject<Env> {
     if (this.flushTimer !== undefined) return;
     this.flushTimer = setTimeout(() => {
       this.flushTimer = undefined;
-      this.ctx.storage.sql.exec("INSERT OR REPLACE INTO quota_state (id, state) VALUES (1, ?)", JSON.stringify(this.quota));
+      const sql = this.ctx.storage.sql;
+      sql.exec("INSERT OR REPLACE INTO quota_state (id, state) VALUES (1, ?)", JSON.stringify(this.quota));
+      sql.exec("INSERT OR REPLACE INTO probe_state (id, state) VALUES (1, ?)", JSON.stringify(this.probe));
+      if (this.audit.length > 0) {
+        for (const a of this.audit) {
+          sql.exec("INSERT INTO probe_audit (at, request_id, action, enforced, score, reasons, retry_after_s) VALUES (?, ?, ?, ?, ?, ?, ?)", a.at, a.requestId, a.action, a.enforced ? 1 : 0, a.score, a.reasons, a.retryAfterS);
+        }
+        this.audit = [];
+        sql.exec("DELETE FROM probe_audit WHERE rowid <= (SELECT MAX(rowid) FROM probe_audit) - ?", PROBE_AUDIT_ROWS);
+      }
     }, FLUSH_MS);
   }
 
-  /** The one call on the request path. A refusal changes nothing. */
+  /**
+   * The one call on the request path. A quota refusal changes nothing; a probing refusal
+   * (deny, enforced) reserves nothing but is recorded in the probing state, so a client
+   * that keeps probing through its Retry-After stays denied.
+   */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
     if (req.keyHash !== "" && this.revoked.has(req.keyHash)) return { ok: false, reason: "revoked" };
-    if (req.quota === undefined) return { ok: true };
-    const result = admit(this.quota, req.quota.limits, req.quota.prices, req.quota.request, req.now);
-    if (!result.ok) return result;
-    this.quota = result.state;
-    this.save();
-    return { ok: true, reservation: result.reservation, policies: result.policies };
+    let quota: Extract<ReturnType<typeof admit>, { ok: true }> | undefined;
+    if (req.quota !== undefined) {
+      const result = admit(this.quota, req.quota.limits, req.quota.prices, req.quota.request, req.now);
+      if (!result.ok) return result;
+      quota = result;
+    }
+    let verdict: ProbeVerdict | undefined;
+    if (req.probe !== undefined) {
+      verdict = this.observeProbe(req.probe, req.now);
+      if (verdict.action === "deny" && req.probe.policy.mode === "enforce") {
+        this.save();
+        return { ok: false, reason: "probing", probe: verdict };
+      }
+    }
+    if (quota !== undefined) this.quota = quota.state;
+    if (quota !== undefined || verdict !== undefined) this.save();
+    return { ok: true, ...(quota !== undefined ? { reservation: quota.reservation, policies: quota.policies } : {}), ...(verdict !== undefined ? { probe: verdict } : {}) };
+  }
+
+  private observeProbe(probe: NonNullable<AdmitRequest["probe"]>, now: number): ProbeVerdict {
+    const r = observe(this.probe, probe.obs, now, probe.policy);
+    this.probe = r.state;
+    // Every action other than allow is audited, and so is the return to allow.
+    if (r.action !== "allow" || this.probeLevel !== 0) {
+      this.audit.push({ at: now, requestId: probe.requestId, action: r.action, enforced: probe.policy.mode === "enforce", score: Math.round(r.score * 1000) / 1000, reasons: r.reasons.join(","), retryAfterS: r.retryAfterS ?? null });
+      if (this.audit.length > PROBE_AUDIT_ROWS) this.audit.shift();
+    }
+    this.probeLevel = r.action === "allow" ? 0 : 1;
+    return { action: r.action, score: r.score, ...(r.retryAfterS !== undefined ? { retryAfterS: r.retryAfterS } : {}), reasons: r.reasons, template: r.template };
   }
 
   /** Replaces a reservation by what was used (or releases it). Idempotent. */
@@ -100,5 +173,16 @@ export class ClientState extends DurableObject<Env> {
   /** Size of the persisted quota state in bytes (reported, and bounded by tests). */
   async stateBytes(): Promise<number> {
     return JSON.stringify(this.quota).length;
+  }
+
+  /** The probing score as of `now`, the state's size, and the newest audit records (operators: GET /admin/v1/clients/:id/probing). */
+  async probing(policy: ProbePolicy, now: number, limit: number): Promise<{ summary: ProbeSummary; stateBytes: number; audit: ProbeAuditRecord[] }> {
+    const rows = this.ctx.storage.sql
+      .exec<{ at: number; request_id: string; action: string; enforced: number; score: number; reasons: string; retry_after_s: number | null }>("SELECT at, request_id, action, enforced, score, reasons, retry_after_s FROM probe_audit ORDER BY rowid DESC LIMIT ?", limit)
+      .toArray()
+      .map((r) => ({ at: r.at, requestId: r.request_id, action: r.action as ProbeAction, enforced: r.enforced === 1, score: r.score, reasons: r.reasons, retryAfterS: r.retry_after_s }));
+    // Not yet flushed records are the newest.
+    const audit = [...this.audit].reverse().concat(rows).slice(0, limit);
+    return { summary: probeSummary(this.probe, now, policy), stateBytes: probeStateSize(this.probe), audit };
   }
 }

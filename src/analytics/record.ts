@@ -41,6 +41,17 @@ export interface RequestLog {
   firewall: FirewallLog | undefined;
   /** Set by response protection: what the output checks found, never text. */
   output: OutputLog | undefined;
+  /** Set by admission when the probing score ran (issue 7): numbers and reason names only. */
+  probe: ProbeLog | undefined;
+}
+
+export interface ProbeLog {
+  /** allow, degrade, slow or deny: what the score decided (applied unless `shadow`). */
+  action: string;
+  shadow: boolean;
+  score: number;
+  /** Comma-separated signal names that contributed (e.g. `distinct_logit_bias_tokens`). */
+  reasons: string;
 }
 
 export interface OutputLog {
@@ -98,6 +109,7 @@ export function newRequestLog(requestId: string, method: string, startedAt: numb
     responseBytes: 0,
     firewall: undefined,
     output: undefined,
+    probe: undefined,
   };
 }
 
@@ -128,6 +140,8 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       clip(fw?.entityTypes ?? ""), // blob14
       fw?.tier2 ?? "", // blob15
       clip(log.output?.summary ?? ""), // blob16
+      log.probe === undefined ? "" : `${log.probe.action}${log.probe.shadow ? ":shadow" : ""}`, // blob17
+      clip(log.probe?.reasons ?? ""), // blob18
     ],
     doubles: [
       log.status, // double1
@@ -149,6 +163,7 @@ export function toDataPoint(log: RequestLog): AnalyticsEngineDataPoint {
       fw === undefined ? 0 : fw.escalated ? 1 : 0, // double17
       fw === undefined ? 0 : 1, // double18: scanned by the firewall
       log.output?.findings ?? 0, // double19
+      log.probe?.score ?? 0, // double20
     ],
   };
 }

@@ -9,14 +9,16 @@
  * fingerprinting them would make every chat look like a near-duplicate stream.
  *
  * Templated batch jobs ("Classify the sentiment of: <row>. Answer with one word.") differ
- * only in the middle, and would look like a near-duplicate probe stream too. The state
- * object may therefore hand back a `TemplateHint` it learned (see `learnTemplate`); when the
- * text still carries that template (its keyed edge hash matches), only the middle is
- * fingerprinted. A stale or forged hint cannot strip another text: the hash would differ.
+ * only in the middle, and would look like a near-duplicate probe stream too. The request
+ * therefore also carries keyed hashes of its edges at a ladder of lengths (`edgeLadder`);
+ * the state object compares them with the previous request's, learns the longest shared
+ * prefix and suffix as a `TemplateHint` and hands it back, and later requests that carry
+ * the same edges are fingerprinted without them. A stale or forged hint cannot strip
+ * another text: its edge hashes would differ.
  */
 import type { ApiRoute } from "../routes";
 import { isExtractionProbe, isRepetitionProbe } from "./phrasing";
-import { commonAffixes, keyedHash32, normalizeForFingerprint, simhashOfNormalized, withoutAffixes } from "./simhash";
+import { EDGE_LADDER, edgeLadder, normalizeForFingerprint, simhashOfNormalized, withoutAffixes } from "./simhash";
 import { isJsonObject as isObject, type JsonObject as Json } from "../util/json";
 
 /**
@@ -27,18 +29,15 @@ import { isJsonObject as isObject, type JsonObject as Json } from "../util/json"
  */
 export const MAX_BIAS_TOKENS = 300;
 
-/** Characters of each edge hashed for `head` and `tail`. */
-const EDGE = 32;
-
-/** Shared edges shorter than this (prefix and suffix together) are coincidence, not a template. */
-const MIN_TEMPLATE = 32;
-
-/** A client's recurring prefix and suffix (in normalised characters) and the keyed hash of both. */
+/**
+ * A client's recurring prefix and suffix: their lengths (0, or a length of `EDGE_LADDER`)
+ * and the edge hashes a text carrying them has at those lengths (-1 for a zero length).
+ */
 export interface TemplateHint {
   prefix: number;
   suffix: number;
-  /** `edgeHash(text, prefix, suffix, key)` of a text carrying the template. */
-  hash: string;
+  ph: number;
+  sh: number;
 }
 
 export interface ProbeFeatures {
@@ -62,9 +61,8 @@ export interface ProbeFeatures {
   /** Characters stripped as template before fingerprinting (0 when no hint applied). */
   fingerprintPrefix: number;
   fingerprintSuffix: number;
-  /** Keyed 32-bit hashes of the first and last 32 normalised characters: a recurring template shows as recurring edges. */
-  head: string | null;
-  tail: string | null;
+  /** `edgeLadder` of the normalised text: a recurring template shows as recurring edge hashes. */
+  edges: number[];
   repetition: boolean;
   extraction: boolean;
   /** Length of the normalised text that was examined (before template removal). */
@@ -131,29 +129,46 @@ function biasTokens(bias: unknown): { count: number; tokens: number[] } {
   return { count: keys.length, tokens: tokens.length > MAX_BIAS_TOKENS ? tokens.slice(0, MAX_BIAS_TOKENS) : tokens };
 }
 
-/**
- * Keyed hash of a text's first `prefix` and last `suffix` normalised characters: what a
- * `TemplateHint` is checked against.
- *
- * @example edgeHash(normalized, 11, 7, key) // "9c1e04ab"
- */
-export function edgeHash(normalized: string, prefix: number, suffix: number, key: string | Uint8Array): string {
-  return keyedHash32(`${prefix}:${suffix}:${normalized.slice(0, prefix)}\u0000${normalized.slice(normalized.length - suffix)}`, key);
+/** Whether a text with these edges carries the template of `hint`. */
+export function carriesTemplate(edges: readonly number[], hint: TemplateHint): boolean {
+  if (hint.prefix + hint.suffix === 0) return false;
+  const n = EDGE_LADDER.length;
+  const pi = EDGE_LADDER.indexOf(hint.prefix);
+  const si = EDGE_LADDER.indexOf(hint.suffix);
+  if ((hint.prefix !== 0 && pi < 0) || (hint.suffix !== 0 && si < 0)) return false;
+  return (hint.prefix === 0 || edges[pi] === hint.ph) && (hint.suffix === 0 || edges[n + si] === hint.sh);
 }
 
+/** Shared edges shorter than this (prefix and suffix together) are coincidence, not a template. */
+const MIN_TEMPLATE = 32;
+
 /**
- * The template two texts of one client share, where the caller holds both (a per-isolate
- * cache of the client's previous text, a batch): null when the shared edges are too short
- * to be a template (under 32 characters together) or leave no middle.
- *
- * @example learnTemplate("Classify: good film. One word.", "Classify: awful plot. One word.", key) // { prefix: 10, suffix: 10, hash }
+ * Most of a text a template may cover. Perturbation probes (PRADA-style: one word changed
+ * per query) share nearly everything with the previous query; treating that as a template
+ * would fingerprint only the changed word and hide the near-duplicate stream. Templated
+ * batch jobs leave a real middle (the row).
  */
-export function learnTemplate(a: string, b: string, key: string | Uint8Array): TemplateHint | null {
-  const na = normalizeForFingerprint(a);
-  const nb = normalizeForFingerprint(b);
-  const { prefix, suffix } = commonAffixes(na, nb);
-  if (prefix + suffix < MIN_TEMPLATE || prefix + suffix >= Math.min(na.length, nb.length)) return null;
-  return { prefix, suffix, hash: edgeHash(na, prefix, suffix, key) };
+const MAX_TEMPLATE_SHARE = 0.75;
+
+/**
+ * The template two consecutive texts of one client share, from their edge hashes and
+ * lengths alone: the longest ladder lengths whose hashes agree. Null when the shared edges
+ * are too short to be a template, or cover so much that the texts are near-duplicates.
+ *
+ * @example learnTemplate(edgesA, 180, edgesB, 170) // { prefix: 96, suffix: 48, ph, sh }
+ */
+export function learnTemplate(prev: readonly number[], prevChars: number, edges: readonly number[], chars: number): TemplateHint | null {
+  const n = EDGE_LADDER.length;
+  let pi = -1;
+  let si = -1;
+  for (let r = 0; r < n; r++) {
+    if (edges[r]! >= 0 && edges[r] === prev[r]) pi = r;
+    if (edges[n + r]! >= 0 && edges[n + r] === prev[n + r]) si = r;
+  }
+  const prefix = pi < 0 ? 0 : EDGE_LADDER[pi]!;
+  const suffix = si < 0 ? 0 : EDGE_LADDER[si]!;
+  if (prefix + suffix < MIN_TEMPLATE || prefix + suffix > MAX_TEMPLATE_SHARE * Math.min(chars, prevChars)) return null;
+  return { prefix, suffix, ph: pi < 0 ? -1 : edges[pi]!, sh: si < 0 ? -1 : edges[n + si]! };
 }
 
 /**
@@ -199,11 +214,12 @@ export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFea
   const embeddingInputs = !embeddings ? 0 : typeof input === "string" ? 1 : Array.isArray(input) ? (input.length > 0 && typeof input[0] === "number" ? 1 : input.length) : 0;
 
   const normalized = normalizeForFingerprint(newestUserText(route, body));
+  const edges = edgeLadder(normalized, opts.fingerprintKey);
   let fingerprintPrefix = 0;
   let fingerprintSuffix = 0;
   let middle = normalized;
   const hint = opts.template;
-  if (hint && hint.prefix + hint.suffix < normalized.length && edgeHash(normalized, hint.prefix, hint.suffix, opts.fingerprintKey) === hint.hash) {
+  if (hint && hint.prefix + hint.suffix < normalized.length && carriesTemplate(edges, hint)) {
     middle = withoutAffixes(normalized, hint.prefix, hint.suffix);
     fingerprintPrefix = hint.prefix;
     fingerprintSuffix = hint.suffix;
@@ -225,8 +241,7 @@ export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFea
     fingerprint: simhashOfNormalized(middle, opts.fingerprintKey),
     fingerprintPrefix,
     fingerprintSuffix,
-    head: hasText ? keyedHash32(normalized.slice(0, EDGE), opts.fingerprintKey) : null,
-    tail: hasText ? keyedHash32(normalized.slice(-EDGE), opts.fingerprintKey) : null,
+    edges,
     repetition: hasText && isRepetitionProbe(normalized),
     extraction: hasText && isExtractionProbe(normalized),
     chars: normalized.length,

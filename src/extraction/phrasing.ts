@@ -8,13 +8,13 @@
  *
  * These are cheap lexical signals feeding a score, not verdicts: the injection classifier
  * of ../firewall already reads the same text. Each family is one compiled regex over a
- * bounded window of the text (its first and last 4 KB), and the repeated-word scan reads at
+ * bounded window of the text (its first and last 1 KB), and the repeated-word scan reads at
  * most 64 KB, so a 1 MB prompt costs about what a 64 KB one does.
  * Languages: en, de, fr, es.
  */
 
 /** Characters read from each end of the text: phrasing sits at the start or the end of a prompt. */
-const WINDOW = 4096;
+const WINDOW = 1024;
 
 /**
  * Word edges that also hold for accented letters (`\b` is ASCII-only in JavaScript). The

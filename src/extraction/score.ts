@@ -26,8 +26,30 @@ const Weight = (d: number) => Unit.default(d);
 
 export const ProbePolicySchema = z
   .strictObject({
+    /** Off: no features are taken and nothing is kept for the plan's clients. */
+    enabled: z.boolean().default(true),
+    /** `shadow`: every action is recorded (analytics, audit) and none is applied. */
+    mode: z.enum(["enforce", "shadow"]).default("enforce"),
     /** An evaluation workload: always `allow`, the score is still computed and reported. */
     allow_listed: z.boolean().default(false),
+    /** Client ids allow-listed individually (evaluation harnesses on an ordinary plan). */
+    allow_clients: z.array(z.string().min(1).max(256)).max(1000).default([]),
+    /** What `slow` adds before the request is forwarded (it is degraded as well). */
+    slow_ms: z.int().min(0).max(30_000).default(3000),
+    /** What `degrade` does to the request and its response (src/extraction/degrade.ts). */
+    degrade: z
+      .strictObject({
+        /** top_logprobs (chat, responses) and the legacy integer `logprobs` are capped at this. */
+        top_logprobs: z.int().min(0).max(20).default(1),
+        /** Logprobs in the answer are rounded to this many decimals (0.1 nat by default). */
+        logprob_decimals: z.int().min(0).max(6).default(1),
+        /** logit_bias keeps at most this many entries (lowest ids first), each clamped to ±max_bias. */
+        logit_bias_tokens: z.int().min(0).max(300).default(8),
+        max_bias: z.number().min(0).max(100).default(5),
+        /** Embedding vectors are rounded to 8-bit steps of their largest component. */
+        embeddings_int8: z.boolean().default(true),
+      })
+      .prefault({}),
     /** Half-life of every decaying counter and of the distance histogram. */
     half_life_s: z.int().min(60).max(7 * 86_400).default(7200),
     /** Biased token ids are remembered for between half this and this long (two generations). */
@@ -54,15 +76,15 @@ export const ProbePolicySchema = z
         near_duplicates: Weight(0.6),
         drift: Weight(0.5),
         single_token_logprobs: Weight(0.4),
-        extraction: Weight(0.6),
-        repetition: Weight(0.6),
+        extraction: Weight(0.9),
+        repetition: Weight(0.9),
       })
       .prefault({}),
     /** Distinct biased ids: the component is 0 at `bias_low`, 1 at `bias_high`, log-linear between. */
     bias_low: z.int().min(1).max(4096).default(32),
     bias_high: z.int().min(2).max(20_000).default(2048),
     /** Decayed events at which the extraction / repetition component saturates. */
-    event_saturation: z.number().min(1).max(1000).default(5),
+    event_saturation: z.number().min(1).max(1000).default(6),
     budget: z
       .strictObject({
         burst: z.int().min(1).max(1_000_000).default(2000),

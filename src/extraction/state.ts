@@ -19,6 +19,7 @@
  * so without new requests the score never rises: `retryAfterS` is found by bisection.
  */
 import { bucketConfig, take, type BucketState } from "../quota/bucket";
+import { carriesTemplate, learnTemplate, type ProbeFeatures, type TemplateHint } from "./features";
 import { biasComponent, combine, driftGap, eventComponent, evidence, referenceCdf, type Components, type ProbePolicy } from "./score";
 
 /**
@@ -41,7 +42,53 @@ export interface ProbeObservation {
   fpLo?: number;
   repetition: boolean;
   extraction: boolean;
+  /** `edgeLadder` hashes of the fingerprinted text and its length, for template learning. */
+  edges?: readonly number[];
+  chars?: number;
+  /** Whether the fingerprint was taken with a template hint applied (its middle only). */
+  templated?: boolean;
+  /** The output cap is at most `SHORT_OUTPUT` tokens: a label, a yes/no, a score. */
+  shortOutput?: boolean;
 }
+
+/** Output caps up to this many tokens make a request probe-shaped (classifier-style answers). */
+export const SHORT_OUTPUT = 16;
+
+/**
+ * Whether a near-duplicate of this request is worth counting as a probe: the answer is
+ * short (a label, a yes/no, a score: what classifier extraction and single-token probing
+ * read), or it carries the model's numbers for the input itself (logit_bias, echo,
+ * embeddings). Long generations are not counted even with logprobs: a coding agent
+ * resending a file with a small change, or a RAG client whose popular chunks recur with a
+ * new question, sends near-duplicates for long answers. Such requests are still
+ * fingerprinted (later probes are compared against them). docs/extraction-defence.md
+ * lists what this leaves out.
+ */
+const sameHint = (a: TemplateHint | null, b: TemplateHint | null): boolean =>
+  a !== null && b !== null && a.prefix === b.prefix && a.suffix === b.suffix && a.ph === b.ph && a.sh === b.sh;
+
+/** What `observe` needs of the feature extractor's output (the RPC payload: numbers only). */
+export function observationOf(f: ProbeFeatures): ProbeObservation {
+  const fp = f.fingerprint;
+  return {
+    logprobs: f.logprobs,
+    logitBiasCount: f.logitBiasCount,
+    logitBiasTokens: f.logitBiasTokens,
+    singleToken: f.singleToken,
+    echo: f.echo,
+    embeddings: f.embeddings,
+    embeddingInputs: f.embeddingInputs,
+    ...(fp !== null ? { fpHi: parseInt(fp.slice(0, 8), 16), fpLo: parseInt(fp.slice(8), 16) } : {}),
+    repetition: f.repetition,
+    extraction: f.extraction,
+    edges: f.edges,
+    chars: f.chars,
+    templated: f.fingerprintPrefix + f.fingerprintSuffix > 0,
+    shortOutput: f.maxOutputTokens !== null && f.maxOutputTokens <= SHORT_OUTPUT,
+  };
+}
+
+export const probeShaped = (o: ProbeObservation): boolean => o.logitBiasCount > 0 || o.echo || o.embeddings || o.shortOutput === true;
 
 export type ProbeAction = "allow" | "degrade" | "slow" | "deny";
 const ACTIONS: readonly ProbeAction[] = ["allow", "degrade", "slow", "deny"];
@@ -78,10 +125,18 @@ export interface ProbeState {
   /** Index into allow, degrade, slow, deny. */
   level: number;
   streak: number;
+  /** The previous text's edge hashes and length, and the template learned from them. */
+  edges?: number[];
+  chars?: number;
+  tpl?: TemplateHint | null;
+  /** The last template candidate: one becomes the template when two comparisons in a row agree. */
+  cand?: TemplateHint | null;
 }
 
 export interface ObserveResult {
   state: ProbeState;
+  /** The client's template, for the Worker to strip from the next request before fingerprinting. */
+  template: TemplateHint | null;
   score: number;
   components: Components;
   action: ProbeAction;
@@ -93,8 +148,9 @@ export const RING = 256;
 const BITMAP_WORDS = 128; // 4096 bits
 const RECENT_SETS = 8;
 /**
- * Serialised size never exceeded. By construction at most ~12.3 KB: 768 ring numbers of ≤ 10
- * digits, 65 + 9 floats, 256 bitmap words, 8 set hashes; the tests measure ~11.7 KB.
+ * Serialised size never exceeded. By construction under 13 KB: 768 ring numbers of ≤ 10
+ * digits, 65 + 9 floats, 256 bitmap words, 8 set hashes, 26 edge hashes and two template
+ * hints; the tests measure ~12 KB.
  */
 export const PROBE_STATE_MAX_BYTES = 16_384;
 const HOUR_MS = 3_600_000;
@@ -194,12 +250,12 @@ function tokenBit(id: number): number {
 }
 
 /**
- * When the level, decaying without new requests, drops below `level`: the earliest time the
- * pre-request score is under that level's exit threshold. Escalation needs `sustain ≥ 2`
- * observations, so the first request after that time is not refused at that level again.
+ * When a denied client, without new requests, stops being denied: the earliest time the
+ * pre-request score is under the deny level's exit threshold. Escalation needs `sustain ≥ 2`
+ * observations, so the first request after that time is not denied again.
  */
-function levelEndsMs(s: ProbeState, now: number, p: ProbePolicy, level: 2 | 3): number {
-  const exit = (level === 3 ? p.thresholds.deny : p.thresholds.slow) - p.hysteresis;
+function denyEndsMs(s: ProbeState, now: number, p: ProbePolicy): number {
+  const exit = p.thresholds.deny - p.hysteresis;
   const at = scorer(s, p);
   const below = (t: number) => combine(at(t), p.weights) < exit;
   let lo = now;
@@ -226,10 +282,10 @@ const REASON: Record<keyof Components, string> = {
 };
 
 /**
- * Records one request and decides what the gateway does with it: `degrade` strips the
- * information-rich parameters (logprobs, logit_bias, echo, n), `slow` refuses for
- * `retryAfterS` (the probe budget or the score), `deny` refuses for `retryAfterS`, after
- * which the client is no longer denied.
+ * Records one request and decides what the gateway does with it: `degrade` coarsens the
+ * information-rich parameters (logprobs, logit_bias, echo, n), `slow` degrades and delays,
+ * `deny` refuses for `retryAfterS`, after which the client is no longer denied (the score
+ * has decayed below the deny level, or the probe budget has refilled: the later of both).
  *
  * @example
  * const r = observe(state, obs, Date.now(), DEFAULT_PROBE_POLICY);
@@ -257,7 +313,29 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   if (obs.extraction) c.extraction += 1;
   if (obs.repetition) c.repetition += 1;
 
-  if (obs.fpHi !== undefined && obs.fpLo !== undefined) {
+  // Template learning (features.ts): from the edge hashes of this text and the previous one.
+  let tpl = s.tpl ?? null;
+  let fingerprintUsable = true;
+  if (obs.edges !== undefined && obs.chars !== undefined) {
+    if (tpl !== null && !obs.templated && carriesTemplate(obs.edges, tpl)) {
+      // Fingerprinted whole by a Worker that did not know the template yet (a fresh isolate):
+      // as a whole it would look like a near-duplicate of every templated request.
+      fingerprintUsable = false;
+    }
+    if (s.edges !== undefined && s.chars !== undefined) {
+      // A template recurs: the same edges shared with the previous text twice in a row. The
+      // shared part of two perturbation probes moves with each perturbation, so it never
+      // settles into a template that would hide the probes' similarity.
+      const learned = learnTemplate(s.edges, s.chars, obs.edges, obs.chars);
+      if (learned !== null && !sameHint(learned, tpl) && sameHint(learned, s.cand ?? null)) tpl = learned;
+      s.cand = learned;
+    }
+    s.edges = obs.edges.slice();
+    s.chars = obs.chars;
+    s.tpl = tpl;
+  }
+
+  if (fingerprintUsable && obs.fpHi !== undefined && obs.fpLo !== undefined) {
     const hi = obs.fpHi >>> 0;
     const lo = obs.fpLo >>> 0;
     const sec = Math.floor(now / 1000);
@@ -267,15 +345,19 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
       const d = popcount(s.ring[2 * i]! ^ hi) + popcount(s.ring[2 * i + 1]! ^ lo);
       if (d < best || (d === best && s.ringAt[i]! > s.ringAt[bestAt]!)) [best, bestAt] = [d, i];
     }
-    if (best === 0 && sec - s.ringAt[bestAt]! <= p.retry_window_s) {
+    // The same text with another logit_bias is the sweep's own pattern, never a retry.
+    const sameBias = obs.logitBiasTokens.length === 0 || s.sets.includes(setHash(obs.logitBiasTokens));
+    if (best === 0 && sameBias && sec - s.ringAt[bestAt]! <= p.retry_window_s) {
       // A retry (client or SDK) carries no new information: refresh the entry, count nothing.
       c.retry += 1;
       s.ringAt[bestAt] = sec;
       reasons.push("retry");
     } else {
-      c.fp += 1;
-      if (best <= p.near_bits) c.near += 1;
-      if (best <= 64) s.hist[best]! += 1;
+      if (probeShaped(obs)) {
+        c.fp += 1;
+        if (best <= p.near_bits) c.near += 1;
+        if (best <= 64) s.hist[best]! += 1;
+      }
       const slot = s.ringAt.length < RING ? s.ringAt.length : s.head;
       s.ring[2 * slot] = hi;
       s.ring[2 * slot + 1] = lo;
@@ -304,7 +386,7 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   for (const k of Object.keys(comps) as (keyof Components)[]) if (comps[k] * p.weights[k] >= 0.1) reasons.push(REASON[k]);
 
   if (p.allow_listed) {
-    return { state: { ...s, level: 0, streak: 0 }, score, components: comps, action: "allow", reasons: [...reasons, "allow_listed"] };
+    return { state: { ...s, level: 0, streak: 0 }, template: tpl, score, components: comps, action: "allow", reasons: [...reasons, "allow_listed"] };
   }
 
   const target = levelFor(score, p, 0);
@@ -326,12 +408,30 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   }
 
   const next: ProbeState = { ...s, level, streak };
-  const action = ACTIONS[Math.max(level, budgetRetryS !== undefined ? 2 : 0)]!;
+  // An exhausted probe budget refuses (deny) whatever the score: the budget is the hard cap.
+  const action = ACTIONS[budgetRetryS !== undefined ? 3 : level]!;
   let retryAfterS: number | undefined;
-  if (action === "deny" || (action === "slow" && level === 2)) {
-    retryAfterS = Math.max(1, Math.ceil((levelEndsMs(next, now, p, level as 2 | 3) - now) / 1000));
+  if (level === 3) {
+    retryAfterS = Math.max(1, Math.ceil((denyEndsMs(next, now, p) - now) / 1000));
   }
   // A budget refusal can outlast the score's: the client waits for the later of the two.
   if (budgetRetryS !== undefined) retryAfterS = Math.max(retryAfterS ?? 0, budgetRetryS);
-  return { state: next, score, components: comps, action, ...(retryAfterS !== undefined ? { retryAfterS } : {}), reasons };
+  return { state: next, template: tpl, score, components: comps, action, ...(retryAfterS !== undefined ? { retryAfterS } : {}), reasons };
+}
+
+export interface ProbeSummary {
+  score: number;
+  components: Components;
+  /** The escalation level as of now: allow, degrade, slow or deny. */
+  level: ProbeAction;
+  fingerprints: number;
+  templated: boolean;
+  requests: number;
+}
+
+/** What an operator sees of a client's probing state as of `now`: numbers only, never text. */
+export function probeSummary(state: ProbeState, now: number, p: ProbePolicy): ProbeSummary {
+  const s = advance(state, now, p);
+  const comps = components(s, p);
+  return { score: combine(comps, p.weights), components: comps, level: ACTIONS[s.level] ?? "allow", fingerprints: s.ringAt.length, templated: (s.tpl ?? null) !== null, requests: Math.round(s.c.req * 100) / 100 };
 }

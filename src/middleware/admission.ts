@@ -13,13 +13,17 @@
  * overload); errors marked `.retryable` are retried once with a fresh stub.
  */
 import type { Context, MiddlewareHandler } from "hono";
-import type { AdmitRequest, AdmitResult } from "../admission/client-state";
+import type { AdmitRequest, AdmitResult, ProbeVerdict } from "../admission/client-state";
 import { GatewayError, type ErrorCode } from "../errors";
-import type { AppEnv } from "../env";
+import { secretOf, type AppEnv } from "../env";
+import { degradeRequest } from "../extraction/degrade";
+import { extractProbeFeatures, type TemplateHint } from "../extraction/features";
+import type { ProbePolicy } from "../extraction/score";
+import { observationOf, type ProbeObservation } from "../extraction/state";
 import { rateLimitHeaders } from "../quota/headers";
 import { hasLimits, LimitsSchema, type Limits, type TenantBudget } from "../quota/limits";
 import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
-import { isApiRoute } from "../routes";
+import { isApiRoute, type ApiRoute } from "../routes";
 import { planFor } from "../rules/schema";
 
 interface DurableObjectErrorFlags {
@@ -44,6 +48,7 @@ export async function admitWithRetry(ns: Namespace, name: string, req: AdmitRequ
 
 const REFUSAL_CODES: Record<Exclude<AdmitResult, { ok: true }>["reason"], ErrorCode> = {
   revoked: "invalid_api_key",
+  probing: "probing_limited",
   rate_limited: "rate_limited",
   too_many_streams: "concurrency_limited",
   insufficient_quota: "insufficient_quota",
@@ -55,6 +60,10 @@ function refusalError(result: Exclude<AdmitResult, { ok: true }>, scope: string)
   const code = REFUSAL_CODES[result.reason];
   if (result.reason === "revoked") {
     return new GatewayError(code, { detail: "api key revoked (client object)", headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
+  }
+  if (result.reason === "probing") {
+    const retry = String(result.probe.retryAfterS ?? 1);
+    return new GatewayError(code, { detail: `probing score ${result.probe.score.toFixed(3)}: ${result.probe.reasons.join(",")}`, headers: { "retry-after": retry } });
   }
   const headers = rateLimitHeaders(result.policies, { policy: result.policy, retryAfterMs: result.retryAfterMs });
   return new GatewayError(code, { detail: `${scope} ${result.reason}: ${result.policy}`, headers });
@@ -88,13 +97,68 @@ function tenantLimitsOf(budget: TenantBudget, allowUnpriced: boolean): Limits {
 }
 
 /**
+ * The admission clock. `npm run simulate:extraction` replays days of traffic in minutes, so
+ * its gateway (and only it: the binding is set by the simulator, never in wrangler.toml)
+ * has `AIGIS_SIM_CLOCK = "header"` and takes the time from `x-aigis-sim-now` (ms).
+ */
+function clockOf(c: Context<AppEnv>): number {
+  if (secretOf(c.env, "AIGIS_SIM_CLOCK") === "header") {
+    const t = Number(c.req.header("x-aigis-sim-now"));
+    if (Number.isSafeInteger(t) && t > 0) return t;
+  }
+  return Date.now();
+}
+
+/** The Worker secret probe fingerprints are keyed with (`wrangler secret put AIGIS_PROBE_KEY`). */
+export const PROBE_KEY_SECRET = "AIGIS_PROBE_KEY";
+
+/**
+ * The template each client's object last reported, per isolate, so the next request can be
+ * fingerprinted without it (src/extraction/features.ts). Lengths and hashes only. A fresh
+ * isolate starts without it; the object then ignores that one fingerprint.
+ */
+const templates = new Map<string, TemplateHint | null>();
+const TEMPLATE_CACHE = 4096;
+
+function rememberTemplate(clientId: string, hint: TemplateHint | null): void {
+  if (templates.size >= TEMPLATE_CACHE && !templates.has(clientId)) templates.delete(templates.keys().next().value!);
+  templates.set(clientId, hint);
+}
+
+/** The request's probing observation, computed here so it travels in the admission call. */
+function probeObservation(c: Context<AppEnv>, key: string): ProbeObservation {
+  return observationOf(extractProbeFeatures(c.var.route as ApiRoute, c.var.body, { fingerprintKey: key, template: templates.get(c.var.identity.clientId) ?? undefined }));
+}
+
+/**
+ * Applies the probing verdict of an admitted request: `degrade` rewrites the body, `slow`
+ * waits `slow_ms` and degrades. In shadow mode only the record is kept.
+ */
+async function applyProbe(c: Context<AppEnv>, verdict: ProbeVerdict, policy: ProbePolicy): Promise<void> {
+  const shadow = policy.mode === "shadow";
+  c.var.log.probe = { action: verdict.action, shadow, score: Math.round(verdict.score * 1000) / 1000, reasons: verdict.reasons.join(",") };
+  if (verdict.action === "allow") return;
+  if (shadow) {
+    c.var.log.decision = "shadow";
+    c.var.log.ruleIds.push(`shadow.probing.${verdict.action}`);
+    return;
+  }
+  c.var.log.decision = "throttle";
+  c.var.log.ruleIds.push(`probing.${verdict.action}`);
+  if (verdict.action === "slow" && policy.slow_ms > 0) await new Promise((resolve) => setTimeout(resolve, policy.slow_ms));
+  const { body } = degradeRequest(c.var.route as ApiRoute, c.var.body, policy.degrade);
+  c.set("body", body);
+  c.set("probeDegrade", policy.degrade);
+}
+
+/**
  * @example app.use("/v1/*", admission())
  */
 export function admission(): MiddlewareHandler<AppEnv> {
   return async function admissionStage(c, next) {
     const { identity, route } = c.var;
     const rules = c.var.rules.doc;
-    const now = Date.now();
+    const now = clockOf(c);
     const req: AdmitRequest = { keyHash: identity.keyHash ?? "", now };
     const plan = planFor(rules, identity.plan);
     const limits = plan.limits;
@@ -112,6 +176,15 @@ export function admission(): MiddlewareHandler<AppEnv> {
       req.quota = { limits, prices: rules.prices, request };
     }
 
+    const probing = plan.probing;
+    if (probing.enabled && isApiRoute(route)) {
+      const key = secretOf(c.env, PROBE_KEY_SECRET);
+      // Fails closed: unkeyed fingerprints could be compared across deployments and forged.
+      if (key === undefined) throw new GatewayError("config_invalid", { detail: `probing is enabled but the ${PROBE_KEY_SECRET} secret is missing` });
+      const allowListed = probing.allow_listed || probing.allow_clients.includes(identity.clientId);
+      req.probe = { obs: probeObservation(c, key), policy: allowListed && !probing.allow_listed ? { ...probing, allow_listed: true } : probing, requestId: c.var.requestId };
+    }
+
     let result: AdmitResult;
     try {
       result = await admitWithRetry(c.env.CLIENT_STATE, identity.clientId, req);
@@ -122,6 +195,12 @@ export function admission(): MiddlewareHandler<AppEnv> {
         return next();
       }
       throw err;
+    }
+    if (!result.ok && result.reason === "probing") {
+      rememberTemplate(identity.clientId, result.probe.template);
+      c.var.log.probe = { action: "deny", shadow: false, score: Math.round(result.probe.score * 1000) / 1000, reasons: result.probe.reasons.join(",") };
+      c.var.log.ruleIds.push("probing.deny");
+      throw refusalError(result, "client");
     }
     if (!result.ok) {
       const err = refusalError(result, "client");
@@ -148,12 +227,20 @@ export function admission(): MiddlewareHandler<AppEnv> {
       }
     }
 
+    if (result.probe !== undefined && req.probe !== undefined) {
+      rememberTemplate(identity.clientId, result.probe.template);
+      await applyProbe(c, result.probe, req.probe.policy);
+    }
+
     if (result.reservation !== undefined) {
       const granted = result.reservation.grantedOutputTokens;
       capOutput(c, limits, granted, cap, n);
       c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted, tenantLimits, released: false, inputEstimate: req.quota?.request.inputTokens ?? 0 });
     }
     await next();
+    const probe = c.var.log.probe;
+    // Honest about throttling: an SDK user can see why logprobs got coarser.
+    if (probe !== undefined && !probe.shadow && probe.action !== "allow") c.res.headers.set("x-aigis-probing", probe.action);
     if (result.policies !== undefined && result.policies.length > 0) {
       for (const [name, value] of Object.entries(rateLimitHeaders(result.policies))) c.res.headers.set(name, value);
     }

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { FirewallPolicySchema } from "../firewall/policy";
+import { ProbePolicySchema } from "../extraction/score";
 import { OutputPolicySchema } from "../protect/policy";
 import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema } from "../quota/limits";
 
@@ -64,6 +65,8 @@ export const PlanSchema = z.strictObject({
   firewall: FirewallPolicySchema,
   /** Response protection: leaks, exfiltration links, placeholder restoring (docs/firewall.md). */
   output: OutputPolicySchema,
+  /** Extraction defence: probe budget, probing score and graduated actions (docs/extraction-defence.md). */
+  probing: ProbePolicySchema,
   /**
    * `enforce` (default) or `shadow`, separately for the access policy (routes, models,
    * parameters) and for the limits: in shadow mode a refusal is recorded (analytics

@@ -14,6 +14,7 @@ import { clientHeaders, upstreamHeaders } from "./headers";
 import { providerChain, upstreamModel } from "./providers";
 import { guardStream, type StreamKind } from "./stream-guard";
 import { usageFromBody } from "./usage";
+import { roundEmbeddings, roundingRewriter, roundLogprobs } from "../extraction/degrade";
 
 const decoder = new TextDecoder();
 
@@ -119,7 +120,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
       maxOutputTokens: c.var.reservation?.granted,
       countOutput: c.var.reservation !== undefined,
       hideUsageChunk: askUsage,
-      rewriter: c.var.protection?.rewriter(kind),
+      rewriter: c.var.probeDegrade === undefined ? c.var.protection?.rewriter(kind) : roundingRewriter(c.var.protection?.rewriter(kind), c.var.probeDegrade.logprob_decimals),
     });
     const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;
     c.set("upstream", outcome);
@@ -162,6 +163,13 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   if (protection !== undefined) {
     if (!protection.protectBody(parsed)) throw new GatewayError("response_blocked", { detail: "output blocked by rule" });
     out = JSON.stringify(parsed);
+  }
+  // A degraded client (extraction defence) gets coarser numbers: rounded logprobs, int8 embeddings.
+  const degrade = c.var.probeDegrade;
+  if (degrade !== undefined) {
+    const rounded = roundLogprobs(parsed, degrade.logprob_decimals);
+    const vectors = route === "embeddings" && degrade.embeddings_int8 ? roundEmbeddings(parsed) : 0;
+    if (rounded || vectors > 0) out = JSON.stringify(parsed);
   }
   headers.set("content-type", "application/json");
   return new Response(out, { status: res.status, headers });
