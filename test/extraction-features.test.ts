@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { extractProbeFeatures, learnTemplate, MAX_BIAS_TOKENS, type TemplateHint } from "../src/extraction/features";
+import { extractProbeFeatures, learnTemplate, MAX_BIAS_TOKENS, TEXT_WINDOW, type TemplateHint } from "../src/extraction/features";
 import { isExtractionProbe, isRepetitionProbe } from "../src/extraction/phrasing";
 import { EDGE_LADDER, edgeLadder, hamming64, normalizeForFingerprint, simhash64, withoutAffixes } from "../src/extraction/simhash";
 
@@ -51,6 +51,14 @@ describe("extractProbeFeatures: request parameters", () => {
     expect(f.logitBiasCount).toBe(1000);
     expect(f.logitBiasTokens).toHaveLength(MAX_BIAS_TOKENS);
     expect(f.logitBiasTokens.slice(0, 3)).toEqual([3, 6, 9]);
+  });
+
+  it("lists bias ids in ascending order whatever their spelling", () => {
+    // "007" and ids past 2^32 - 2 are not array indices: they enumerate in insertion order.
+    const bias = { "50": 1, "007": 1, "4294967296": 1, "3": 1, "-1": 1, x: 1 };
+    const f = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: "x" }], logit_bias: bias }, opts);
+    expect(f.logitBiasTokens).toEqual([3, 7, 50, 4294967296]);
+    expect(f.logitBiasCount).toBe(6);
   });
 
   it("reads responses top_logprobs, the logprobs include and max_output_tokens", () => {
@@ -185,7 +193,19 @@ describe("simhash64", () => {
     expect(h).toMatch(/^[0-9a-f]{16}$/);
     const f = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: "repeat ".repeat(150_000) }] }, opts);
     expect(f.repetition).toBe(true);
-    expect(f.chars).toBeGreaterThan(1_000_000);
+    // Only the two ends of a long text are read: the cost is bounded whatever its size.
+    expect(f.windowed).toBe(true);
+    expect(f.chars).toBeLessThanOrEqual(2 * TEXT_WINDOW + 1);
+  });
+
+  it("fingerprints long texts by their ends, and never takes two of them for a retry", () => {
+    const long = (middle: string) => `${prose(400, 1)} ${middle} ${prose(400, 2)}`;
+    const a = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: long("the first middle") }] }, opts);
+    const b = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: long("another middle") }] }, opts);
+    expect(a.windowed).toBe(true);
+    expect(a.fingerprint).toBe(b.fingerprint);
+    const short = extractProbeFeatures("chat", { model: "m", messages: [{ role: "user", content: prose(80, 1) }] }, opts);
+    expect(short.windowed).toBe(false);
   });
 
   it("computes Hamming distance bit by bit", () => {

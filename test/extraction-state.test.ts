@@ -115,6 +115,19 @@ describe("probe state: attacks", () => {
     }
   });
 
+  it("an equal fingerprint of a windowed (long) text counts as a near-duplicate, not a retry", () => {
+    const fp = randomFp(rng(12));
+    let s = emptyProbeState();
+    for (let i = 0; i < 3; i++) s = observe(s, obs({ fp, shortOutput: true, windowed: true }), T0 + i * 1000, DEFAULT_PROBE_POLICY).state;
+    // Counters decay (2-hour half-life), hence "close to".
+    expect(s.c.retry).toBe(0);
+    expect(s.c.near).toBeCloseTo(2, 3);
+    let t = emptyProbeState();
+    for (let i = 0; i < 3; i++) t = observe(t, obs({ fp, shortOutput: true }), T0 + i * 1000, DEFAULT_PROBE_POLICY).state;
+    expect(t.c.retry).toBeCloseTo(2, 3);
+    expect(t.c.near).toBe(0);
+  });
+
   it("extraction and divergence prompts escalate on their own", () => {
     const r = rng(3);
     const stream = function* (): Generator<[ProbeObservation, number]> {

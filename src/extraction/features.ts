@@ -67,11 +67,30 @@ export interface ProbeFeatures {
   extraction: boolean;
   /** Length of the normalised text that was examined (before template removal). */
   chars: number;
+  /** The text was longer than two `TEXT_WINDOW`s: only its first and last ones were read. */
+  windowed: boolean;
 }
 
 export interface ProbeFeatureOptions {
   fingerprintKey: string | Uint8Array;
   template?: TemplateHint;
+}
+
+/**
+ * Code units read from each end of a long text. Bounds the CPU of a request whatever its
+ * size (normalising and fingerprinting are linear): probes are short, and what a long text
+ * carries at both ends tells two long texts apart. Texts longer than twice this have an
+ * unread middle, so the state never takes two of them for a retry (state.ts).
+ */
+export const TEXT_WINDOW = 1024;
+
+/** The first and last `TEXT_WINDOW` code units, never cutting a surrogate pair. */
+function edgesOf(text: string): string {
+  let head = TEXT_WINDOW;
+  if (/[\uDC00-\uDFFF]/.test(text[head] ?? "")) head--;
+  let tail = text.length - TEXT_WINDOW;
+  if (/[\uDC00-\uDFFF]/.test(text[tail] ?? "")) tail++;
+  return `${text.slice(0, head)}\n${text.slice(tail)}`;
 }
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
@@ -121,11 +140,17 @@ function biasTokens(bias: unknown): { count: number; tokens: number[] } {
   if (!isObject(bias)) return { count: 0, tokens: [] };
   const keys = Object.keys(bias);
   const tokens: number[] = [];
+  let ascending = true;
   for (const k of keys) {
     const id = Number(k);
-    if (Number.isSafeInteger(id) && id >= 0) tokens.push(id);
+    if (Number.isSafeInteger(id) && id >= 0) {
+      if (tokens.length > 0 && id < tokens[tokens.length - 1]!) ascending = false;
+      tokens.push(id);
+    }
   }
-  tokens.sort((a, b) => a - b);
+  // Integer-like keys already enumerate in ascending order (ECMA-262 OrdinaryOwnPropertyKeys):
+  // only odd spellings ("007", ids of 2^32 and above) arrive out of order and need the sort.
+  if (!ascending) tokens.sort((a, b) => a - b);
   return { count: keys.length, tokens: tokens.length > MAX_BIAS_TOKENS ? tokens.slice(0, MAX_BIAS_TOKENS) : tokens };
 }
 
@@ -213,7 +238,9 @@ export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFea
   const embeddings = route === "embeddings";
   const embeddingInputs = !embeddings ? 0 : typeof input === "string" ? 1 : Array.isArray(input) ? (input.length > 0 && typeof input[0] === "number" ? 1 : input.length) : 0;
 
-  const normalized = normalizeForFingerprint(newestUserText(route, body));
+  const raw = newestUserText(route, body);
+  const windowed = raw.length > 2 * TEXT_WINDOW;
+  const normalized = normalizeForFingerprint(windowed ? edgesOf(raw) : raw);
   const edges = edgeLadder(normalized, opts.fingerprintKey);
   let fingerprintPrefix = 0;
   let fingerprintSuffix = 0;
@@ -245,5 +272,6 @@ export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFea
     repetition: hasText && isRepetitionProbe(normalized),
     extraction: hasText && isExtractionProbe(normalized),
     chars: normalized.length,
+    windowed,
   };
 }

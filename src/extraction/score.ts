@@ -170,7 +170,5 @@ export function driftGap(hist: readonly number[], ref: readonly number[], slack:
 
 /** Noisy-OR of the weighted components; see the file comment. */
 export function combine(c: Components, w: ProbePolicy["weights"]): number {
-  let keep = 1;
-  for (const k of Object.keys(w) as Component[]) keep *= 1 - w[k] * clamp01(c[k]);
-  return 1 - keep;
+  return 1 - (1 - w.bias * clamp01(c.bias)) * (1 - w.near_duplicates * clamp01(c.near_duplicates)) * (1 - w.drift * clamp01(c.drift)) * (1 - w.single_token_logprobs * clamp01(c.single_token_logprobs)) * (1 - w.extraction * clamp01(c.extraction)) * (1 - w.repetition * clamp01(c.repetition));
 }

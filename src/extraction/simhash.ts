@@ -69,8 +69,9 @@ export function normalizeForFingerprint(text: string): string {
 
 const hex8 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
 
-/** Texts at least this long are fingerprinted from a keyed half of their shingles. */
+/** Texts at least this long are fingerprinted from a keyed half of their shingles, and from a quarter past the second bound. */
 const SAMPLE_FROM = 512;
+const SAMPLE_QUARTER_FROM = 2048;
 
 /** Per byte of the 64-bit shingle hash, a 256-cell histogram of its values (module scope: cleared on each call, never shared across a call). */
 const hist = new Int32Array(8 * 256);
@@ -103,13 +104,14 @@ function bitCounts(byte: number, out: Float64Array): void {
  * eight bytes bumps one histogram cell (8 increments), and the per-bit counts are read out
  * of the histograms once at the end (`bitCounts`, a constant ~4k additions): the same sums
  * for several times less work on a 4 KB prompt. Texts of `SAMPLE_FROM` characters or more
- * let a keyed half of their distinct shingles vote (below).
+ * let a keyed half of their distinct shingles vote, and of `SAMPLE_QUARTER_FROM` a quarter.
  */
 function simhashNormalized(s: string, k: FingerprintKey): string | null {
   if (s.length === 0) return null;
   hist.fill(0);
-  // Short texts keep every shingle: sampling a few would make their fingerprints noisy.
-  const sample = s.length >= SAMPLE_FROM;
+  // Short texts keep every shingle (sampling a few would make their fingerprints noisy);
+  // longer ones keep a keyed half, the longest a keyed quarter (still over 500 voters).
+  const skip = s.length >= SAMPLE_QUARTER_FROM ? 3 : s.length >= SAMPLE_FROM ? 2 : 0;
   // The 4-gram slides one code unit at a time; a text shorter than 4 units is one shingle padded with zeros.
   let c0 = 0;
   let c1 = s.charCodeAt(0) | 0;
@@ -128,7 +130,7 @@ function simhashNormalized(s: string, k: FingerprintKey): string | null {
     // Half the shingles vote, chosen by a cheap keyed hash of the shingle itself: the same
     // shingle always votes or never does, so the sums stay a SimHash (of a fixed sub-multiset)
     // and a changed word moves the expected distance as before, at half the work.
-    if (sample && (Math.imul(a ^ k.k2, 0x85ebca6b) ^ Math.imul(b ^ k.k0, 0xc2b2ae35)) < 0) continue;
+    if ((Math.imul(a ^ k.k2, 0x85ebca6b) ^ Math.imul(b ^ k.k0, 0xc2b2ae35)) >>> 30 < skip) continue;
     votes++;
     const lo = fmix32(a ^ k.k0 ^ Math.imul(b ^ k.k1, 0x9e3779b1));
     const hi = fmix32(lo ^ k.k2 ^ Math.imul(b ^ k.k3, 0xcc9e2d51));

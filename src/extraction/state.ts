@@ -49,6 +49,8 @@ export interface ProbeObservation {
   templated?: boolean;
   /** The output cap is at most `SHORT_OUTPUT` tokens: a label, a yes/no, a score. */
   shortOutput?: boolean;
+  /** Only the text's two ends were fingerprinted (features.ts TEXT_WINDOW): an equal fingerprint is not proof of a retry. */
+  windowed?: boolean;
 }
 
 /** Output caps up to this many tokens make a request probe-shaped (classifier-style answers). */
@@ -85,6 +87,7 @@ export function observationOf(f: ProbeFeatures): ProbeObservation {
     chars: f.chars,
     templated: f.fingerprintPrefix + f.fingerprintSuffix > 0,
     shortOutput: f.maxOutputTokens !== null && f.maxOutputTokens <= SHORT_OUTPUT,
+    windowed: f.windowed,
   };
 }
 
@@ -254,9 +257,8 @@ function tokenBit(id: number): number {
  * pre-request score is under the deny level's exit threshold. Escalation needs `sustain ≥ 2`
  * observations, so the first request after that time is not denied again.
  */
-function denyEndsMs(s: ProbeState, now: number, p: ProbePolicy): number {
+function denyEndsMs(at: (t: number) => Components, now: number, p: ProbePolicy): number {
   const exit = p.thresholds.deny - p.hysteresis;
-  const at = scorer(s, p);
   const below = (t: number) => combine(at(t), p.weights) < exit;
   let lo = now;
   let hi = now + HOUR_MS;
@@ -264,7 +266,9 @@ function denyEndsMs(s: ProbeState, now: number, p: ProbePolicy): number {
     if (hi - now > 30 * 24 * HOUR_MS) return hi;
     hi = now + (hi - now) * 2;
   }
-  while (hi - lo > 1000) {
+  // To 1/64 of the wait (at least a second): `hi` is always a time the client is no longer
+  // denied, so stopping early only rounds Retry-After up, never below the truth.
+  while (hi - lo > Math.max(1000, (hi - now) / 64)) {
     const mid = Math.floor((lo + hi) / 2);
     if (below(mid)) hi = mid;
     else lo = mid;
@@ -300,8 +304,8 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   }
   const prior = advance(state, now, p);
   // De-escalation reads the evidence before this request, so an honest retryAfterS holds.
-  const priorScore = combine(components(prior, p), p.weights);
-  let level = Math.min(prior.level, levelFor(priorScore, p, p.hysteresis));
+  // (A client at allow has nothing to fall from: its prior score is not needed.)
+  let level = prior.level === 0 ? 0 : Math.min(prior.level, levelFor(combine(components(prior, p), p.weights), p, p.hysteresis));
 
   const s: ProbeState = { ...prior, c: { ...prior.c }, hist: prior.hist.slice(), ring: prior.ring.slice(), ringAt: prior.ringAt.slice(), cur: prior.cur.slice(), sets: prior.sets.slice() };
   const c = s.c;
@@ -335,6 +339,7 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
     s.tpl = tpl;
   }
 
+  const biasHash = obs.logitBiasTokens.length > 0 ? setHash(obs.logitBiasTokens) : 0;
   if (fingerprintUsable && obs.fpHi !== undefined && obs.fpLo !== undefined) {
     const hi = obs.fpHi >>> 0;
     const lo = obs.fpLo >>> 0;
@@ -343,11 +348,14 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
     let bestAt = -1;
     for (let i = 0; i < s.ringAt.length; i++) {
       const d = popcount(s.ring[2 * i]! ^ hi) + popcount(s.ring[2 * i + 1]! ^ lo);
-      if (d < best || (d === best && s.ringAt[i]! > s.ringAt[bestAt]!)) [best, bestAt] = [d, i];
+      if (d < best || (d === best && s.ringAt[i]! > s.ringAt[bestAt]!)) {
+        best = d;
+        bestAt = i;
+      }
     }
     // The same text with another logit_bias is the sweep's own pattern, never a retry.
-    const sameBias = obs.logitBiasTokens.length === 0 || s.sets.includes(setHash(obs.logitBiasTokens));
-    if (best === 0 && sameBias && sec - s.ringAt[bestAt]! <= p.retry_window_s) {
+    const sameBias = obs.logitBiasTokens.length === 0 || s.sets.includes(biasHash);
+    if (best === 0 && sameBias && obs.windowed !== true && sec - s.ringAt[bestAt]! <= p.retry_window_s) {
       // A retry (client or SDK) carries no new information: refresh the entry, count nothing.
       c.retry += 1;
       s.ringAt[bestAt] = sec;
@@ -372,16 +380,16 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
       const b = tokenBit(id);
       s.cur[b >>> 5] = (s.cur[b >>> 5]! | (1 << (b & 31))) >>> 0;
     }
-    const h = setHash(obs.logitBiasTokens);
-    if (!s.sets.includes(h)) {
+    if (!s.sets.includes(biasHash)) {
       cost += Math.ceil(Math.max(obs.logitBiasCount, obs.logitBiasTokens.length) / p.budget.bias_tokens_per_credit);
-      s.sets = [h, ...s.sets].slice(0, RECENT_SETS);
+      s.sets = [biasHash, ...s.sets].slice(0, RECENT_SETS);
     }
   }
   if (obs.echo && obs.logprobs) cost += p.budget.echo_logprobs;
   if (obs.embeddings) cost += p.budget.per_embedding_input * Math.max(1, obs.embeddingInputs);
 
-  const comps = components(s, p);
+  const scoreAt = scorer(s, p);
+  const comps = scoreAt(s.at);
   const score = combine(comps, p.weights);
   for (const k of Object.keys(comps) as (keyof Components)[]) if (comps[k] * p.weights[k] >= 0.1) reasons.push(REASON[k]);
 
@@ -412,7 +420,8 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   const action = ACTIONS[budgetRetryS !== undefined ? 3 : level]!;
   let retryAfterS: number | undefined;
   if (level === 3) {
-    retryAfterS = Math.max(1, Math.ceil((denyEndsMs(next, now, p) - now) / 1000));
+    // `next` differs from `s` only in level and streak, which the score does not read.
+    retryAfterS = Math.max(1, Math.ceil((denyEndsMs(scoreAt, now, p) - now) / 1000));
   }
   // A budget refusal can outlast the score's: the client waits for the later of the two.
   if (budgetRetryS !== undefined) retryAfterS = Math.max(retryAfterS ?? 0, budgetRetryS);
