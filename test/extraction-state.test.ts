@@ -115,6 +115,25 @@ describe("probe state: attacks", () => {
     }
   });
 
+  it("extra choices cost probe budget only with logprobs or logit_bias", () => {
+    const p = ProbePolicySchema.parse({ budget: { burst: 10, per_hour: 1 } });
+    const r = rng(13);
+    const run = (extra: Partial<ProbeObservation>) => {
+      let s = emptyProbeState();
+      const actions: string[] = [];
+      for (let i = 0; i < 3; i++) {
+        const res = observe(s, obs({ fp: randomFp(r), n: 8, ...extra }), T0 + i * 1000, p);
+        s = res.state;
+        actions.push(res.action);
+      }
+      return actions;
+    };
+    // 7 credits per request: the second one no longer fits in a burst of 10.
+    expect(run({ logprobs: true })).toEqual(["allow", "deny", "deny"]);
+    expect(run({})).toEqual(["allow", "allow", "allow"]);
+    expect(() => observe(emptyProbeState(), obs({ n: 1.5 }), T0, p)).toThrow(RangeError);
+  });
+
   it("an equal fingerprint of a windowed (long) text counts as a near-duplicate, not a retry", () => {
     const fp = randomFp(rng(12));
     let s = emptyProbeState();

@@ -262,7 +262,7 @@ export function extractProbeFeatures(route: ApiRoute, body: Json, opts: ProbeFea
     maxOutputTokens,
     singleToken: maxOutputTokens !== null && maxOutputTokens <= 2,
     echo: route === "completions" && body.echo === true,
-    n: num(body.n) ?? 1,
+    n: Math.max(num(body.n) ?? 1, route === "completions" ? (num(body.best_of) ?? 1) : 1),
     embeddings,
     embeddingInputs,
     fingerprint: simhashOfNormalized(middle, opts.fingerprintKey),

@@ -92,6 +92,8 @@ export const ProbePolicySchema = z
         /** A bias set not seen recently costs one credit per this many biased ids. */
         bias_tokens_per_credit: z.int().min(1).max(1000).default(10),
         echo_logprobs: z.int().min(0).max(1000).default(1),
+        /** Each choice beyond the first of a request with logprobs or logit_bias (`n`, `best_of`): more samples of the same distribution. */
+        extra_choice: z.int().min(0).max(1000).default(1),
         /** 0 by default: RAG indexing is the most common heavy benign workload; inversion loops show up as near-duplicates. */
         per_embedding_input: z.int().min(0).max(1000).default(0),
       })

@@ -49,6 +49,8 @@ export interface ProbeObservation {
   templated?: boolean;
   /** The output cap is at most `SHORT_OUTPUT` tokens: a label, a yes/no, a score. */
   shortOutput?: boolean;
+  /** Choices asked (`n`; legacy `best_of` when larger). */
+  n?: number;
   /** Only the text's two ends were fingerprinted (features.ts TEXT_WINDOW): an equal fingerprint is not proof of a retry. */
   windowed?: boolean;
 }
@@ -88,6 +90,7 @@ export function observationOf(f: ProbeFeatures): ProbeObservation {
     templated: f.fingerprintPrefix + f.fingerprintSuffix > 0,
     shortOutput: f.maxOutputTokens !== null && f.maxOutputTokens <= SHORT_OUTPUT,
     windowed: f.windowed,
+    n: f.n,
   };
 }
 
@@ -299,7 +302,7 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
   if (!Number.isFinite(now)) throw new RangeError("probe clock is not a finite number");
   // Counts come from the gateway's own feature extractor: a bad one is a bug, and throwing
   // makes the Durable Object call fail, which the middleware treats as closed (never free).
-  for (const n of [obs.logitBiasCount, obs.embeddingInputs]) {
+  for (const n of [obs.logitBiasCount, obs.embeddingInputs, obs.n ?? 1]) {
     if (!Number.isSafeInteger(n) || n < 0) throw new RangeError("observation counts must be non-negative integers");
   }
   const prior = advance(state, now, p);
@@ -386,6 +389,7 @@ export function observe(state: ProbeState, obs: ProbeObservation, now: number, p
     }
   }
   if (obs.echo && obs.logprobs) cost += p.budget.echo_logprobs;
+  if ((obs.logprobs || obs.logitBiasCount > 0) && obs.n !== undefined && obs.n > 1) cost += p.budget.extra_choice * (Math.min(obs.n, 128) - 1);
   if (obs.embeddings) cost += p.budget.per_embedding_input * Math.max(1, obs.embeddingInputs);
 
   const scoreAt = scorer(s, p);
