@@ -22,7 +22,7 @@ export function corsStage(): MiddlewareHandler<AppEnv> {
           origin: config.cors.origins,
           allowMethods: ["GET", "POST"],
           allowHeaders: ["authorization", "content-type", "x-api-key", "x-client-request-id", "openai-beta"],
-          exposeHeaders: ["x-request-id", "x-client-request-id", "retry-after", "x-should-retry"],
+          exposeHeaders: ["x-request-id", "x-client-request-id", "retry-after", "x-should-retry", "x-aigis-probing"],
           maxAge: config.cors.max_age,
         }),
       };
