@@ -8,21 +8,19 @@
  * Run: node --import tsx --test test-node/keys.test.mjs
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { once } from "node:events";
 import { mkdtemp, readdir, readFile, rm } from "node:fs/promises";
 import { createServer } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
+import { ROOT, runScript } from "./cli.mjs";
 import { sha256Hex } from "../src/auth/api-keys.ts";
 import { KeyRecordSchema } from "../src/auth/identity.ts";
 import { fixtureKey, isWellFormedKey } from "../src/auth/key-format.ts";
 import { readRecords, seedLocalKey, targetFor } from "../scripts/lib/key-store.ts";
 import { CliError, UsageError, expiryFrom, formatTable, parseCommand, parseDuration, resolveKeyId, rotation, toRow } from "../scripts/lib/keys-cli.ts";
 
-const ROOT = fileURLToPath(new URL("..", import.meta.url));
 const NOW = Date.parse("2026-06-01T12:00:00Z");
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -37,13 +35,7 @@ async function keys(args, opts = {}) {
   if (opts.env?.AIGIS_GATEWAY_URL === undefined) delete env.AIGIS_GATEWAY_URL;
   if (opts.env?.AIGIS_ADMIN_KEY === undefined) delete env.AIGIS_ADMIN_KEY;
   const extra = opts.dir === undefined ? [] : ["--persist-to", opts.dir];
-  const child = spawn(process.execPath, ["--import", "tsx", "scripts/keys.ts", ...args, ...extra], { cwd: ROOT, env, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout.setEncoding("utf8").on("data", (d) => (stdout += d));
-  child.stderr.setEncoding("utf8").on("data", (d) => (stderr += d));
-  const [code] = await once(child, "close");
-  return { code, stdout, stderr };
+  return runScript("scripts/keys.ts", [...args, ...extra], env);
 }
 
 /** @param {import("node:test").TestContext} t */

@@ -4,7 +4,7 @@
  * function that needs the time takes `now`), so all of it is unit-tested directly
  * (test-node/keys.test.mjs); scripts/keys.ts does the wrangler and gateway calls.
  */
-import { parseArgs } from "node:util";
+import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { checkRecord } from "../../src/auth/api-keys";
 import { KeyRecordSchema, type KeyRecord } from "../../src/auth/identity";
@@ -18,6 +18,23 @@ export class UsageError extends Error {
   ) {
     super(message);
   }
+}
+
+/**
+ * The operator CLIs' strict command line: `parseArgs` with every error as a `UsageError`
+ * (exit 2 with the usage), the first positional as the command and the rest after it.
+ */
+export function parseCommandLine(argv: readonly string[], options: ParseArgsConfig["options"]): { values: Record<string, string | boolean | undefined>; command: string | undefined; rest: string[] } {
+  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
+  try {
+    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof parsed;
+  } catch (err) {
+    const message = (err as Error).message;
+    const unknown = /^Unknown option '([^']+)'/.exec(message);
+    throw new UsageError(unknown === null ? (message.split("\n")[0] ?? "bad arguments") : `unknown option ${unknown[1]}`, true);
+  }
+  const [command, ...rest] = parsed.positionals;
+  return { values: parsed.values, command, rest };
 }
 
 /** The operation failed (unknown key id, wrangler or gateway error): exit 1. */
@@ -119,16 +136,7 @@ export type Command =
  * @example parseCommand(["list", "--json"], {}, Date.now()) // { kind: "list", json: true, ... }
  */
 export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now: number): Command {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (err) {
-    const message = (err as Error).message;
-    const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new UsageError(unknown === null ? (message.split("\n")[0] ?? "bad arguments") : `unknown option ${unknown[1]}`, true);
-  }
-  const v = parsed.values;
-  const [command, ...rest] = parsed.positionals;
+  const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
   if (v.help === true || command === "help") return { kind: "help" };
   if (command === undefined) throw new UsageError("no command given", true);
   const allowed = COMMANDS[command];

@@ -1,5 +1,5 @@
 /**
- * Workers KV through the wrangler CLI (`wrangler kv key put|list`, `wrangler kv bulk get`),
+ * Workers KV through the wrangler CLI (`wrangler kv key put|list`, `wrangler kv bulk get|put`),
  * so that scripts reach the same namespaces as `wrangler dev` (local, `--persist-to`) and
  * the deployed Worker (`--remote`) without an API client of their own.
  *
@@ -93,6 +93,23 @@ function jsonIn(stdout: string, open: "[" | "{", what: string): unknown {
 export async function kvPut(t: KvTarget, name: string, value: string): Promise<void> {
   if (name.startsWith("-") || value.startsWith("-")) throw new Error("kvPut: a name or value starting with '-' would be read as a wrangler flag");
   await runWrangler(["kv", "key", "put", name, value, ...targetArgs(t)], t);
+}
+
+/**
+ * Writes several values in one wrangler call (`kv bulk put`), from a temporary file rather
+ * than the command line: no size limit of an argument, no flag-like values. Used where a
+ * value can be large (a rules document and its history) or where two values belong together.
+ */
+export async function kvBulkPut(t: KvTarget, entries: ReadonlyArray<{ name: string; value: string }>): Promise<void> {
+  if (entries.length === 0) return;
+  const dir = await mkdtemp(join(tmpdir(), "aigis-kv-"));
+  try {
+    const file = join(dir, "values.json");
+    await writeFile(file, JSON.stringify(entries.map((e) => ({ key: e.name, value: e.value }))), { mode: 0o600 });
+    await runWrangler(["kv", "bulk", "put", file, ...targetArgs(t)], t);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
 }
 
 /**

@@ -15,7 +15,8 @@ import { RulesDocumentSchema, type RulesDocument } from "./schema";
 
 export const RULES_KEY = "rules:current";
 export const RULES_TTL_MS = 15_000;
-const KV_CACHE_TTL_S = 30;
+/** KV edge cache time of the read (`cacheTtl`); part of the propagation bound in docs/rules.md. */
+export const KV_CACHE_TTL_S = 30;
 
 export interface RulesState {
   doc: RulesDocument;
@@ -41,7 +42,8 @@ export function resetRulesCache(): void {
   cache = { state: undefined, raw: undefined, fetchedAt: 0 };
 }
 
-async function hashText(text: string): Promise<string> {
+/** The content hash of a stored document: first 16 hex digits of SHA-256 over its exact text. */
+export async function hashText(text: string): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text)));
   return Array.from(d.subarray(0, 8), (b) => b.toString(16).padStart(2, "0")).join("");
 }

@@ -1,0 +1,209 @@
+/**
+ * `npm run rules -- validate|diff|push|rollback`: rules documents as code. Validates files
+ * with the Worker's own schema, shows what a push would change, pushes through wrangler
+ * (local `.wrangler/state` by default, `--remote` for the deployed namespace) keeping the
+ * last ten replaced documents in `rules:history`, and rolls back through them.
+ * `npm run rules -- --help` for the usage; docs/rules.md ("Rules as code") for the design.
+ *
+ * Pure parts live in lib/rules-cli.ts, KV access in lib/wrangler-kv.ts.
+ */
+import { readdir, readFile } from "node:fs/promises";
+import { join, relative } from "node:path";
+import { pathToFileURL } from "node:url";
+import { DEFAULT_RULES } from "../src/rules/defaults";
+import { KV_CACHE_TTL_S, RULES_KEY, RULES_TTL_MS, hashText } from "../src/rules/store";
+import { ROOT, describeTarget, targetFor } from "./lib/key-store";
+import {
+  CliError,
+  HISTORY_KEY,
+  HISTORY_MAX,
+  META_KEY,
+  USAGE,
+  UsageError,
+  checkDocument,
+  currentFrom,
+  diffJson,
+  formatDiff,
+  label,
+  parseCommand,
+  parseHistory,
+  planPush,
+  takeLatest,
+  type Command,
+  type Current,
+  type HistoryEntry,
+  type PushMeta,
+} from "./lib/rules-cli";
+import { WranglerError, kvBulkGet, kvBulkPut, type KvTarget } from "./lib/wrangler-kv";
+
+/** Cloudflare documents KV writes reaching other locations in "up to 60 seconds or more". */
+const KV_PROPAGATION_S = 60;
+const PROPAGATION =
+  `A running gateway picks it up within about ${RULES_TTL_MS / 1000 + KV_CACHE_TTL_S} s (${RULES_TTL_MS / 1000} s rules cache per isolate ` +
+  `plus ${KV_CACHE_TTL_S} s KV edge cache) where KV has propagated; KV's own global propagation can take up to ${KV_PROPAGATION_S} s more.`;
+
+/** A path as the operator gave it, or relative to the working directory. */
+const shown = (file: string): string => relative(process.cwd(), file) || file;
+
+async function readText(file: string): Promise<string> {
+  try {
+    return await readFile(file, "utf8");
+  } catch (err) {
+    throw new CliError(`cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+}
+
+/** Every rules/*.json but the generated JSON Schema. */
+async function defaultFiles(): Promise<string[]> {
+  const dir = join(ROOT, "rules");
+  const names = (await readdir(dir)).filter((n) => n.endsWith(".json") && n !== "schema.json").sort();
+  return names.map((n) => shown(join(dir, n)));
+}
+
+async function validate(cmd: Extract<Command, { kind: "validate" }>): Promise<number> {
+  const files = cmd.files.length > 0 ? cmd.files : await defaultFiles();
+  if (files.length === 0) throw new CliError("no rules documents found under rules/");
+  let bad = 0;
+  for (const file of files) {
+    let text: string;
+    try {
+      text = await readText(file);
+    } catch (err) {
+      console.error((err as Error).message);
+      bad++;
+      continue;
+    }
+    const checked = await checkDocument(text, file);
+    if (checked.ok) console.log(`ok  ${file}  ${label(checked)}`);
+    else {
+      bad++;
+      for (const line of checked.errors) console.error(line);
+    }
+  }
+  if (bad > 0) console.error(`${bad} of ${files.length} document(s) invalid`);
+  return bad > 0 ? 1 : 0;
+}
+
+/** The document in force and the history, in one wrangler call. */
+async function readState(t: KvTarget): Promise<{ current: Current; history: HistoryEntry[] }> {
+  const values = await kvBulkGet(t, [RULES_KEY, HISTORY_KEY, META_KEY]);
+  const current = await currentFrom(values.get(RULES_KEY) ?? null, values.get(META_KEY) ?? null, JSON.stringify(DEFAULT_RULES));
+  return { current, history: parseHistory(values.get(HISTORY_KEY) ?? null) };
+}
+
+function describeCurrent(c: Current): string {
+  if (c.source === "bundled") return `${label(c)} (bundled defaults: nothing pushed)`;
+  const when = c.pushed_at === null ? "" : `, pushed ${c.pushed_at}`;
+  return `${label(c)}${c.valid ? "" : " (INVALID: ignored by the gateway)"}${when}`;
+}
+
+async function diff(cmd: Extract<Command, { kind: "diff" }>): Promise<number> {
+  const text = await readText(cmd.file);
+  const checked = await checkDocument(text, cmd.file);
+  if (!checked.ok && checked.json === undefined) throw new CliError(checked.errors.join("\n"));
+  const t = targetFor(cmd.where);
+  const { current } = await readState(t);
+  let currentJson: unknown;
+  try {
+    currentJson = JSON.parse(current.text);
+  } catch {
+    currentJson = current.text;
+  }
+  const fileLabel = checked.ok ? label(checked) : `${label({ hash: await hashText(text) })} (INVALID)`;
+  console.log(`current  ${describeCurrent(current)} in ${describeTarget(t)}`);
+  console.log(`file     ${fileLabel}  ${cmd.file}`);
+  const changes = diffJson(currentJson, checked.json);
+  if (changes.length > 0) console.log(`\n${formatDiff(changes)}\n\n${changes.length} change(s).`);
+  else if (checked.ok && checked.hash === current.hash) console.log("\nNo differences: same text.");
+  else console.log("\nNo differences in content (the texts differ in layout only, so the hash differs).");
+  if (!checked.ok) {
+    for (const line of checked.errors) console.error(line);
+    console.error("The file is invalid: push would refuse it.");
+    return 1;
+  }
+  return 0;
+}
+
+async function push(cmd: Extract<Command, { kind: "push" }>): Promise<number> {
+  const text = await readText(cmd.file);
+  const checked = await checkDocument(text, cmd.file);
+  if (!checked.ok) {
+    for (const line of checked.errors) console.error(line);
+    throw new CliError(`${cmd.file} is invalid; nothing was pushed`);
+  }
+  const t = targetFor(cmd.where);
+  const { current, history } = await readState(t);
+  const plan = planPush(current, history, checked, Date.now());
+  if (plan.action === "unchanged") {
+    console.log(`${label(checked)} is already in force in ${describeTarget(t)}; nothing was written.`);
+    return 0;
+  }
+  // One bulk write: the history with the replaced document, the document, and its meta.
+  await kvBulkPut(t, [
+    { name: HISTORY_KEY, value: JSON.stringify(plan.history) },
+    { name: RULES_KEY, value: text },
+    { name: META_KEY, value: JSON.stringify(plan.meta) },
+  ]);
+  console.log(`Pushed ${label(checked)} from ${cmd.file} to ${describeTarget(t)}.`);
+  console.log(`version  ${checked.version}\nhash     ${checked.hash}`);
+  if (plan.kept !== undefined) console.log(`Replaced ${label(plan.kept)}, kept in the history (${plan.history.length} of ${HISTORY_MAX}; npm run rules -- rollback restores it).`);
+  else if (current.source === "bundled") console.log("Replaced the bundled defaults (nothing to keep in the history; push rules/default.json to return to them).");
+  if (plan.skipped !== undefined) console.error(`note: ${plan.skipped}`);
+  console.log(PROPAGATION);
+  return 0;
+}
+
+async function rollback(cmd: Extract<Command, { kind: "rollback" }>): Promise<number> {
+  const t = targetFor(cmd.where);
+  const { current, history } = await readState(t);
+  const latest = takeLatest(history);
+  if (latest === undefined) throw new CliError(`the history in ${describeTarget(t)} is empty: nothing to roll back to (in force: ${describeCurrent(current)})`);
+  const { entry, rest } = latest;
+  const checked = await checkDocument(entry.text, `${HISTORY_KEY} ${label(entry)}`);
+  if (!checked.ok) {
+    for (const line of checked.errors) console.error(line);
+    throw new CliError(`the newest history entry ${label(entry)} no longer validates; nothing was changed (push a valid document instead)`);
+  }
+  const meta: PushMeta = { version: checked.version, hash: checked.hash, pushed_at: new Date().toISOString() };
+  await kvBulkPut(t, [
+    { name: HISTORY_KEY, value: JSON.stringify(rest) },
+    { name: RULES_KEY, value: entry.text },
+    { name: META_KEY, value: JSON.stringify(meta) },
+  ]);
+  console.log(`Rolled back ${describeTarget(t)} from ${label(current)} to ${label(checked)}${entry.pushed_at === null ? "" : ` (first pushed ${entry.pushed_at})`}.`);
+  console.log(`version  ${checked.version}\nhash     ${checked.hash}`);
+  console.log(`${rest.length} older version(s) left in the history; ${label(current)} is not kept.`);
+  console.log(PROPAGATION);
+  return 0;
+}
+
+/** Runs one command line; resolves with the exit code (0 done, 1 failed or invalid, 2 bad usage). */
+export async function main(argv: readonly string[]): Promise<number> {
+  let cmd: Command;
+  try {
+    cmd = parseCommand(argv);
+  } catch (err) {
+    if (!(err instanceof UsageError)) throw err;
+    console.error(err.showUsage ? `rules: ${err.message}\n\n${USAGE}` : `rules: ${err.message} (npm run rules -- --help for the usage)`);
+    return 2;
+  }
+  try {
+    if (cmd.kind === "help") {
+      console.log(USAGE);
+      return 0;
+    }
+    if (cmd.kind === "validate") return await validate(cmd);
+    if (cmd.kind === "diff") return await diff(cmd);
+    if (cmd.kind === "push") return await push(cmd);
+    return await rollback(cmd);
+  } catch (err) {
+    if (err instanceof CliError) console.error(`rules: ${err.message}`);
+    else if (err instanceof WranglerError) console.error(`rules: ${err.message}\n${err.output}`);
+    else console.error(`rules: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
+    return 1;
+  }
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
