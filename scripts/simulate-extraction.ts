@@ -1,5 +1,5 @@
 /**
- * `npm run simulate:extraction [-- --size 1 --only id,id --concurrency 3]`
+ * `npm run simulate:extraction [-- --size 1 --only id,id --concurrency 3 --seed 1000]`
  *
  * Runs the extraction defence (issue 7) against attacker and benign clients, locally: the
  * gateway built as `npm run build` builds it, served by Miniflare, in front of the mock LLM
@@ -35,12 +35,16 @@ const { values } = parseArgs({
     only: { type: "string", default: "" },
     concurrency: { type: "string", default: "3" },
     "skip-baseline": { type: "boolean", default: false },
+    /** Base of the scenarios' random seeds: another value checks the targets are not one draw's luck. */
+    seed: { type: "string", default: "1000" },
   },
 });
 const size = Number(values.size);
 if (!(size > 0 && size <= 1)) throw new Error("--size must be in (0, 1]");
 const only = values.only === "" ? null : new Set(values.only.split(","));
 const concurrency = Math.max(1, Number(values.concurrency) | 0);
+const seedBase = Number(values.seed);
+if (!Number.isSafeInteger(seedBase)) throw new Error("--seed must be an integer");
 
 const log = (msg: string) => process.stderr.write(`${msg}\n`);
 
@@ -100,7 +104,7 @@ async function main(): Promise<number> {
         const key = format.generateApiKey();
         await kv.put(keys.keyStorageName(await keys.sha256Hex(key)), JSON.stringify({ client_id: `sim-${s.id}`, tenant: "sim", name: s.id, plan: "default", scopes: ["chat"], created: "2026-01-01T00:00:00Z" }));
         const started = Date.now();
-        results[i] = await runScenario(s, transport, key, { size, seed: 1000 + i, start: T0, slowMs: SLOW_MS });
+        results[i] = await runScenario(s, transport, key, { size, seed: seedBase + i, start: T0, slowMs: SLOW_MS });
         log(`${s.id}: ${results[i]!.requests} requests in ${((Date.now() - started) / 1000).toFixed(1)} s`);
       }
     };
@@ -110,7 +114,7 @@ async function main(): Promise<number> {
     const baselineOk = base === null || (base.recovered && base.hiddenEstimate === HIDDEN && base.queries > 100_000);
     if (!baselineOk) v.failures.push("baseline: the unthrottled sweep did not recover the hidden size with > 100,000 queries");
     printTables(results, base);
-    const summary = { ok: v.ok && baselineOk, size, baseline: base, benign: { requests: v.benignRequests, throttled: v.benignThrottled, denied: v.benignDenied, share: v.benignRequests === 0 ? 0 : v.benignThrottled / v.benignRequests }, failures: v.failures, scenarios: results };
+    const summary = { ok: v.ok && baselineOk, size, seed: seedBase, baseline: base, benign: { requests: v.benignRequests, throttled: v.benignThrottled, denied: v.benignDenied, share: v.benignRequests === 0 ? 0 : v.benignThrottled / v.benignRequests }, failures: v.failures, scenarios: results };
     if (v.failures.length > 0) log(`targets missed:\n  ${v.failures.join("\n  ")}`);
     process.stdout.write(`${JSON.stringify(summary)}\n`);
     return summary.ok ? 0 : 1;
