@@ -1,11 +1,13 @@
 /**
- * `npm run rules -- validate|diff|push|rollback`: rules documents as code. Validates files
- * with the Worker's own schema, shows what a push would change, pushes through wrangler
- * (local `.wrangler/state` by default, `--remote` for the deployed namespace) keeping the
- * last ten replaced documents in `rules:history`, and rolls back through them.
+ * `npm run rules -- validate|diff|push|rollback|test`: rules documents as code. Validates
+ * files with the Worker's own schema, shows what a push would change, pushes through
+ * wrangler (local `.wrangler/state` by default, `--remote` for the deployed namespace)
+ * keeping the last ten replaced documents in `rules:history`, rolls back through them, and
+ * dry-runs a document against recorded sample requests.
  * `npm run rules -- --help` for the usage; docs/rules.md ("Rules as code") for the design.
  *
- * Pure parts live in lib/rules-cli.ts, KV access in lib/wrangler-kv.ts.
+ * Pure parts live in lib/rules-cli.ts and lib/rules-test.ts, KV access in
+ * lib/wrangler-kv.ts, the dry run's gateways in rules-test-run.ts.
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
@@ -35,6 +37,8 @@ import {
   type PushMeta,
 } from "./lib/rules-cli";
 import { WranglerError, kvBulkGet, kvBulkPut, type KvTarget } from "./lib/wrangler-kv";
+import { formatReport, jsonReport, parseSamples, type Side } from "./lib/rules-test";
+import { runRulesTest, type GatewayRules } from "./rules-test-run";
 
 /** Cloudflare documents KV writes reaching other locations in "up to 60 seconds or more". */
 const KV_PROPAGATION_S = 60;
@@ -177,6 +181,45 @@ async function rollback(cmd: Extract<Command, { kind: "rollback" }>): Promise<nu
   return 0;
 }
 
+/** A valid document's text and its side of the report; `CliError` (exit 1) when invalid. */
+async function testSide(file: string): Promise<{ rules: GatewayRules; side: Side }> {
+  const text = await readText(file);
+  const checked = await checkDocument(text, file);
+  if (!checked.ok) {
+    for (const line of checked.errors) console.error(line);
+    throw new CliError(`${file} is invalid; nothing was run`);
+  }
+  return { rules: { text }, side: { label: label(checked), source: file } };
+}
+
+async function test(cmd: Extract<Command, { kind: "test" }>): Promise<number> {
+  const b = await testSide(cmd.file);
+  let a: { rules: GatewayRules; side: Side };
+  if (cmd.against !== undefined) a = await testSide(cmd.against);
+  else {
+    const bundled = await currentFrom(null, null, JSON.stringify(DEFAULT_RULES));
+    a = { rules: { text: undefined }, side: { label: label(bundled), source: "bundled defaults" } };
+  }
+  const samplesFile = cmd.samples ?? shown(join(ROOT, "rules", "samples.jsonl"));
+  let samplesText: string;
+  try {
+    samplesText = await readFile(samplesFile, "utf8");
+  } catch (err) {
+    console.error(`rules: cannot read ${samplesFile} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    return 2;
+  }
+  const parsed = parseSamples(samplesText, samplesFile);
+  if (!parsed.ok) {
+    for (const line of parsed.errors) console.error(line);
+    console.error("rules: the samples file is invalid; nothing was run");
+    return 2;
+  }
+  const results = await runRulesTest(a.rules, b.rules, parsed.samples, (line) => console.error(line));
+  if (cmd.json) console.log(JSON.stringify(jsonReport(a.side, b.side, samplesFile, results)));
+  else console.log(formatReport(a.side, b.side, samplesFile, results));
+  return 0;
+}
+
 /** Runs one command line; resolves with the exit code (0 done, 1 failed or invalid, 2 bad usage). */
 export async function main(argv: readonly string[]): Promise<number> {
   let cmd: Command;
@@ -195,6 +238,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     if (cmd.kind === "validate") return await validate(cmd);
     if (cmd.kind === "diff") return await diff(cmd);
     if (cmd.kind === "push") return await push(cmd);
+    if (cmd.kind === "test") return await test(cmd);
     return await rollback(cmd);
   } catch (err) {
     if (err instanceof CliError) console.error(`rules: ${err.message}`);

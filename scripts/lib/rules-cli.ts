@@ -36,6 +36,11 @@ Commands
   rollback
       Restores the newest history entry and removes it from the history; run it again
       to go further back.
+  test FILE [--samples SAMPLES.jsonl] [--against OTHER.json] [--json]
+      Dry run: sends each sample request (default: rules/samples.jsonl) through two
+      local gateways (Miniflare, in front of the mock LLM), one with OTHER.json (default:
+      the bundled defaults) and one with FILE, and shows what would change: status,
+      error code, x-aigis-* headers and the forwarded body. No KV access.
 
 Options
   --remote        the deployed namespace (default: local .wrangler/state, as npm start)
@@ -43,15 +48,16 @@ Options
   --config PATH   wrangler configuration (default: wrangler.toml)
   -h, --help      this help
 
-Exit codes  0 done (diff: whether or not the documents differ), 1 failed or invalid,
-            2 bad usage`;
+Exit codes  0 done (diff, test: whether or not anything differs), 1 failed or invalid,
+            2 bad usage (test: also a bad samples file)`;
 
 export type Command =
   | { kind: "help" }
   | { kind: "validate"; files: string[] }
   | { kind: "diff"; file: string; where: Location }
   | { kind: "push"; file: string; where: Location }
-  | { kind: "rollback"; where: Location };
+  | { kind: "rollback"; where: Location }
+  | { kind: "test"; file: string; samples: string | undefined; against: string | undefined; json: boolean };
 
 const OPTIONS = {
   remote: { type: "boolean" },
@@ -59,9 +65,13 @@ const OPTIONS = {
   config: { type: "string" },
   /** Hidden: local state elsewhere than .wrangler/state (tests use a temporary directory). */
   "persist-to": { type: "string" },
+  samples: { type: "string" },
+  against: { type: "string" },
+  json: { type: "boolean" },
   help: { type: "boolean", short: "h" },
 } as const;
 const KV_FLAGS = ["remote", "env", "config", "persist-to"];
+const TEST_FLAGS = ["samples", "against", "json"];
 
 /**
  * Parses the command line. Throws `UsageError` for anything it cannot use.
@@ -71,7 +81,18 @@ export function parseCommand(argv: readonly string[]): Command {
   const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
   if (v.help === true || command === "help") return { kind: "help" };
   if (command === undefined) throw new UsageError("no command given", true);
-  if (!["validate", "diff", "push", "rollback"].includes(command)) throw new UsageError(`unknown command "${command}"`, true);
+  if (!["validate", "diff", "push", "rollback", "test"].includes(command)) throw new UsageError(`unknown command "${command}"`, true);
+  if (command === "test") {
+    const flag = KV_FLAGS.find((f) => v[f] !== undefined);
+    if (flag !== undefined) throw new UsageError(`test does not take --${flag} (it reads no KV)`, true);
+    if (rest.length !== 1) throw new UsageError("test needs exactly one FILE", true);
+    for (const f of ["samples", "against"] as const) {
+      if (v[f] !== undefined && String(v[f]).trim() === "") throw new UsageError(`--${f} needs a file`);
+    }
+    return { kind: "test", file: rest[0] as string, samples: v.samples as string | undefined, against: v.against as string | undefined, json: v.json === true };
+  }
+  const testFlag = TEST_FLAGS.find((f) => v[f] !== undefined);
+  if (testFlag !== undefined) throw new UsageError(`${command} does not take --${testFlag} (only test does)`, true);
   if (command === "validate") {
     const flag = KV_FLAGS.find((f) => v[f] !== undefined);
     if (flag !== undefined) throw new UsageError(`validate does not take --${flag} (it reads no KV)`, true);
