@@ -30,8 +30,10 @@ import {
   parseCommand,
   parseHistory,
   planPush,
+  sendSignal,
   takeLatest,
   type Command,
+  type Gateway,
   type Current,
   type HistoryEntry,
   type PushMeta,
@@ -45,6 +47,33 @@ const KV_PROPAGATION_S = 60;
 const PROPAGATION =
   `A running gateway picks it up within about ${RULES_TTL_MS / 1000 + KV_CACHE_TTL_S} s (${RULES_TTL_MS / 1000} s rules cache per isolate ` +
   `plus ${KV_CACHE_TTL_S} s KV edge cache) where KV has propagated; KV's own global propagation can take up to ${KV_PROPAGATION_S} s more.`;
+const NO_GATEWAY = `${PROPAGATION} (No --gateway: pass it, or set AIGIS_GATEWAY_URL, to have it take effect within about ${RULES_TTL_MS / 1000} s.)`;
+
+/**
+ * After a KV write: hands the document to the gateway when one was given, and prints the
+ * bound that applies. Resolves with the exit code (1 when the gateway did not take it: KV
+ * holds the document either way, and pushing it again with --gateway repeats the signal).
+ */
+async function signal(gateway: Gateway | undefined, seq: number, text: string): Promise<number> {
+  if (gateway === undefined) {
+    console.log(NO_GATEWAY);
+    return 0;
+  }
+  const outcome = await sendSignal(gateway, seq, text, fetch);
+  if (!outcome.ok) {
+    console.error(`rules: ${outcome.why}`);
+    console.error(`KV holds the document (seq ${seq}), so it still takes effect the slow way. ${PROPAGATION}`);
+    return 1;
+  }
+  if (outcome.stored) {
+    console.log(`Signalled seq ${seq} to ${gateway.url}: running isolates pick it up within about ${RULES_TTL_MS / 1000} s (rules cache) plus one Durable Object round trip.`);
+  } else if (outcome.seq === seq) {
+    console.log(`${gateway.url} already had seq ${seq}: running isolates pick it up within about ${RULES_TTL_MS / 1000} s.`);
+  } else {
+    console.log(`${gateway.url} did not take seq ${seq}: it already holds seq ${outcome.seq}, which wins over this push until KV's meta catches up. ${PROPAGATION}`);
+  }
+  return 0;
+}
 
 /** A path as the operator gave it, or relative to the working directory. */
 const shown = (file: string): string => relative(process.cwd(), file) || file;
@@ -91,6 +120,7 @@ async function validate(cmd: Extract<Command, { kind: "validate" }>): Promise<nu
 /** The document in force and the history, in one wrangler call. */
 async function readState(t: KvTarget): Promise<{ current: Current; history: HistoryEntry[] }> {
   const values = await kvBulkGet(t, [RULES_KEY, HISTORY_KEY, META_KEY]);
+  // The meta's seq counts even when the meta describes another text: seq only ever grows.
   const current = await currentFrom(values.get(RULES_KEY) ?? null, values.get(META_KEY) ?? null, JSON.stringify(DEFAULT_RULES));
   return { current, history: parseHistory(values.get(HISTORY_KEY) ?? null) };
 }
@@ -140,6 +170,8 @@ async function push(cmd: Extract<Command, { kind: "push" }>): Promise<number> {
   const plan = planPush(current, history, checked, Date.now());
   if (plan.action === "unchanged") {
     console.log(`${label(checked)} is already in force in ${describeTarget(t)}; nothing was written.`);
+    // Repeats a signal that failed (the seq is the one written with it).
+    if (cmd.gateway !== undefined && current.seq > 0) return await signal(cmd.gateway, current.seq, text);
     return 0;
   }
   // One bulk write: the history with the replaced document, the document, and its meta.
@@ -153,8 +185,8 @@ async function push(cmd: Extract<Command, { kind: "push" }>): Promise<number> {
   if (plan.kept !== undefined) console.log(`Replaced ${label(plan.kept)}, kept in the history (${plan.history.length} of ${HISTORY_MAX}; npm run rules -- rollback restores it).`);
   else if (current.source === "bundled") console.log("Replaced the bundled defaults (nothing to keep in the history; push rules/default.json to return to them).");
   if (plan.skipped !== undefined) console.error(`note: ${plan.skipped}`);
-  console.log(PROPAGATION);
-  return 0;
+  console.log(`seq      ${plan.meta.seq}`);
+  return await signal(cmd.gateway, plan.meta.seq, text);
 }
 
 async function rollback(cmd: Extract<Command, { kind: "rollback" }>): Promise<number> {
@@ -168,7 +200,7 @@ async function rollback(cmd: Extract<Command, { kind: "rollback" }>): Promise<nu
     for (const line of checked.errors) console.error(line);
     throw new CliError(`the newest history entry ${label(entry)} no longer validates; nothing was changed (push a valid document instead)`);
   }
-  const meta: PushMeta = { version: checked.version, hash: checked.hash, pushed_at: new Date().toISOString() };
+  const meta: PushMeta = { version: checked.version, hash: checked.hash, pushed_at: new Date().toISOString(), seq: current.seq + 1 };
   await kvBulkPut(t, [
     { name: HISTORY_KEY, value: JSON.stringify(rest) },
     { name: RULES_KEY, value: entry.text },
@@ -177,8 +209,8 @@ async function rollback(cmd: Extract<Command, { kind: "rollback" }>): Promise<nu
   console.log(`Rolled back ${describeTarget(t)} from ${label(current)} to ${label(checked)}${entry.pushed_at === null ? "" : ` (first pushed ${entry.pushed_at})`}.`);
   console.log(`version  ${checked.version}\nhash     ${checked.hash}`);
   console.log(`${rest.length} older version(s) left in the history; ${label(current)} is not kept.`);
-  console.log(PROPAGATION);
-  return 0;
+  console.log(`seq      ${meta.seq}`);
+  return await signal(cmd.gateway, meta.seq, entry.text);
 }
 
 /** A valid document's text and its side of the report; `CliError` (exit 1) when invalid. */
@@ -224,7 +256,7 @@ async function test(cmd: Extract<Command, { kind: "test" }>): Promise<number> {
 export async function main(argv: readonly string[]): Promise<number> {
   let cmd: Command;
   try {
-    cmd = parseCommand(argv);
+    cmd = parseCommand(argv, process.env);
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(err.showUsage ? `rules: ${err.message}\n\n${USAGE}` : `rules: ${err.message} (npm run rules -- --help for the usage)`);

@@ -12,6 +12,7 @@
 import { Hono } from "hono";
 import { revokeKey } from "./admin/keys";
 import { probingReport } from "./admin/probing";
+import { signalRules } from "./admin/rules-signal";
 import { usage } from "./admission/usage";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
@@ -65,6 +66,7 @@ app.use("/admin/*", authenticate());
 app.use("/admin/*", requireScope("admin"));
 app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
 app.post("/admin/v1/keys/revoke", revokeKey);
+app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
 
 app.onError((err, c) => {

@@ -24,6 +24,7 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/healthz": { route: "healthz", method: "GET" },
   "/admin/v1/rules": { route: "admin", method: "GET" },
   "/admin/v1/keys/revoke": { route: "admin", method: "POST" },
+  "/admin/v1/rules/signal": { route: "admin", method: "POST" },
   "/admin/v1/probing": { route: "admin", method: "GET" },
 };
 

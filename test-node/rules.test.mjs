@@ -30,6 +30,8 @@ import {
   parseCommand,
   parseHistory,
   planPush,
+  sendSignal,
+  seqOf,
   takeLatest,
 } from "../scripts/lib/rules-cli.ts";
 import { kvBulkGet } from "../scripts/lib/wrangler-kv.ts";
@@ -72,6 +74,17 @@ describe("rules: pure parts", () => {
     refused(["validate", "--remote"], /validate does not take --remote/);
     refused(["push", "a.json", "--bogus"], /unknown option --bogus/);
     refused(["push", "a.json", "--remote", "--persist-to", "/tmp/x"], /cannot go with --remote/);
+    refused(["diff", "a.json", "--gateway", "https://gw.example"], /diff does not take --gateway/);
+    refused(["push", "a.json", "--gateway", "http://gw.example"], /must be https/);
+    refused(["push", "a.json", "--gateway", "https://gw.example"], /needs an admin key/);
+  });
+
+  test("push and rollback take a gateway, from flags or the environment", () => {
+    const where = { remote: false, env: undefined, config: "wrangler.toml", persistTo: undefined };
+    assert.deepEqual(parseCommand(["push", "a.json", "--gateway", "https://gw.example/", "--admin-key", "k"]), { kind: "push", file: "a.json", where, gateway: { url: "https://gw.example", adminKey: "k" } });
+    assert.deepEqual(parseCommand(["rollback"], { AIGIS_GATEWAY_URL: "http://localhost:8787", AIGIS_ADMIN_KEY: "k2" }), { kind: "rollback", where, gateway: { url: "http://localhost:8787", adminKey: "k2" } });
+    // The environment is ignored by the commands that take no gateway.
+    assert.deepEqual(parseCommand(["diff", "a.json"], { AIGIS_GATEWAY_URL: "https://gw.example" }), { kind: "diff", file: "a.json", where });
   });
 
   test("invalid JSON: the message names the file, line and column", async () => {
@@ -152,13 +165,14 @@ describe("rules: pure parts", () => {
     const first = planPush(bundled, [], docA, NOW);
     assert.ok(first.action === "write");
     assert.deepEqual(first.history, [], "the bundled defaults are not history");
-    assert.deepEqual(first.meta, { version: "v-a", hash: docA.hash, pushed_at: "2026-11-29T12:00:00.000Z" });
+    assert.deepEqual(first.meta, { version: "v-a", hash: docA.hash, pushed_at: "2026-11-29T12:00:00.000Z", seq: 1 });
 
     const currentA = await currentFrom(a, JSON.stringify(first.meta), BUNDLED);
     assert.ok(currentA.source === "kv" && currentA.valid && currentA.pushed_at === first.meta.pushed_at);
     const second = planPush(currentA, [entry(1)], { version: "v-b", hash: await hashText(b) }, NOW + 1000);
     assert.ok(second.action === "write");
     assert.deepEqual(second.history, [entry(1), { version: "v-a", hash: docA.hash, pushed_at: "2026-11-29T12:00:00.000Z", text: a }]);
+    assert.equal(second.meta.seq, 2, "seq grows by one per push");
 
     assert.deepEqual(planPush(currentA, [], docA, NOW), { action: "unchanged" });
     assert.throws(() => planPush(currentA, [], { version: "v-a", hash: "0".repeat(16) }, NOW), (err) => err instanceof CliError && /version v-a is already pushed \(in force\) with other content/.test(err.message));
@@ -167,11 +181,45 @@ describe("rules: pure parts", () => {
     // Meta that describes another text (KV written by hand since): push time unknown.
     const byHand = await currentFrom(b, JSON.stringify(first.meta), BUNDLED);
     assert.ok(byHand.source === "kv" && byHand.pushed_at === null);
+    // ...but its seq still counts: the sequence only grows.
+    assert.equal(byHand.seq, 1);
+    const after = planPush(byHand, [], { version: "v-c", hash: "c".repeat(16) }, NOW);
+    assert.ok(after.action === "write" && after.meta.seq === 2);
+    assert.deepEqual([seqOf(null), seqOf("{"), seqOf('{"version":"x"}'), seqOf('{"seq":0}'), seqOf('{"seq":1.5}'), seqOf('{"seq":7}')], [0, 0, 0, 0, 0, 7]);
     // An invalid document in KV was never in force: not kept.
     const invalid = await currentFrom('{"schema_version": 2, "version": "x"}', null, BUNDLED);
     assert.ok(invalid.source === "kv" && !invalid.valid && invalid.version === "x");
     const over = planPush(invalid, [], docA, NOW);
     assert.ok(over.action === "write" && over.history.length === 0 && /invalid/.test(over.skipped ?? ""));
+  });
+});
+
+describe("rules: the gateway signal", () => {
+  const gateway = { url: "https://gw.example", adminKey: "admin-key" };
+  /** @param {number} status @param {unknown} body @param {Request[]} seen @returns {typeof fetch} */
+  const fakeFetch = (status, body, seen) => async (input, init) => {
+    seen.push(new Request(input, init));
+    return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } });
+  };
+
+  test("posts the seq and text with the admin key, and reports whether the gateway took it", async () => {
+    /** @type {Request[]} */
+    const seen = [];
+    assert.deepEqual(await sendSignal(gateway, 3, "{}", fakeFetch(200, { stored: true, seq: 3, version: "v", hash: "h" }, seen)), { ok: true, stored: true, seq: 3 });
+    assert.equal(seen[0]?.url, "https://gw.example/admin/v1/rules/signal");
+    assert.equal(seen[0]?.method, "POST");
+    assert.equal(seen[0]?.headers.get("authorization"), "Bearer admin-key");
+    assert.deepEqual(await seen[0]?.json(), { seq: 3, text: "{}" });
+    assert.deepEqual(await sendSignal(gateway, 3, "{}", fakeFetch(200, { stored: false, seq: 5 }, seen)), { ok: true, stored: false, seq: 5 });
+  });
+
+  test("failures are reported, never thrown", async () => {
+    const refused = await sendSignal(gateway, 1, "{}", fakeFetch(403, { error: { code: "insufficient_scope", message: "no" } }, []));
+    assert.ok(!refused.ok && /HTTP 403 insufficient_scope/.test(refused.why) && /admin scope/.test(refused.why));
+    const down = await sendSignal(gateway, 1, "{}", async () => {
+      throw new TypeError("fetch failed", { cause: new Error("ECONNREFUSED") });
+    });
+    assert.ok(!down.ok && /could not reach the gateway at https:\/\/gw.example: ECONNREFUSED/.test(down.why));
   });
 });
 
@@ -219,9 +267,12 @@ describe("rules: the CLI", { concurrency: true }, () => {
     assert.equal(pushA.code, 0, pushA.stderr);
     assert.match(pushA.stdout, new RegExp(`^version {2}v-a$[\\s\\S]*^hash {5}${hashA}$`, "m"));
     assert.match(pushA.stdout, /within about 45 s/);
+    assert.match(pushA.stdout, /^seq {6}1$/m);
+    assert.match(pushA.stdout, /No --gateway/);
     const pushB = await rules(["push", fileB, ...where]);
     assert.equal(pushB.code, 0, pushB.stderr);
     assert.match(pushB.stdout, new RegExp(`Replaced v-a@${hashA}, kept in the history \\(1 of 10`));
+    assert.match(pushB.stdout, /^seq {6}2$/m);
     let kvNow = await stored();
     assert.equal(kvNow.get(RULES_KEY), textB, "the text is stored exactly as pushed");
     assert.equal(await hashText(kvNow.get(RULES_KEY) ?? ""), hashB);
@@ -236,6 +287,7 @@ describe("rules: the CLI", { concurrency: true }, () => {
     const back = await rules(["rollback", ...where]);
     assert.equal(back.code, 0, back.stderr);
     assert.match(back.stdout, new RegExp(`Rolled back .* from v-b@${hashB} to v-a@${hashA}`));
+    assert.match(back.stdout, /^seq {6}3$/m, "a rollback is a push too");
     kvNow = await stored();
     assert.equal(kvNow.get(RULES_KEY), textA, "A is in force again");
     assert.deepEqual(JSON.parse(kvNow.get(HISTORY_KEY) ?? "null"), []);

@@ -226,7 +226,7 @@ function parseKeyId(text: string): string {
  * The admin key is a bearer credential: it goes over https, or plain http only to this
  * machine (`npm start`).
  */
-function gatewayFrom(url: string | undefined, adminKey: string | undefined): Gateway | undefined {
+export function gatewayFrom(url: string | undefined, adminKey: string | undefined): Gateway | undefined {
   if (url === undefined || url === "") return undefined;
   let parsed: URL;
   try {

@@ -4,18 +4,18 @@
  * needs the time takes `now`), so all of it is unit-tested directly
  * (test-node/rules.test.mjs); scripts/rules.ts does the file and wrangler calls.
  */
-import { hashText } from "../../src/rules/store";
+import { hashText, RULES_META_KEY } from "../../src/rules/store";
 import { RulesDocumentSchema } from "../../src/rules/schema";
-import { CliError, parseCommandLine, UsageError, type Location } from "./keys-cli";
+import { CliError, gatewayFrom, parseCommandLine, UsageError, type Gateway, type Location } from "./keys-cli";
 
-export { CliError, UsageError, type Location } from "./keys-cli";
+export { CliError, UsageError, type Gateway, type Location } from "./keys-cli";
 
 /** How many replaced documents `rules:history` keeps (the oldest is dropped). */
 export const HISTORY_MAX = 10;
 /** The history of replaced documents, newest last (`RULES_KEY` in src/rules/store.ts holds the current one). */
 export const HISTORY_KEY = "rules:history";
-/** Version, hash and push time of the current document, written with it by push and rollback. */
-export const META_KEY = "rules:current_meta";
+/** Version, hash, push time and push sequence number of the current document, written with it by push and rollback. */
+export const META_KEY = RULES_META_KEY;
 
 export const USAGE = `Usage: npm run rules -- <command> [options]
 
@@ -29,13 +29,16 @@ Commands
   diff FILE
       The JSON paths FILE adds, removes or changes against the document in force
       (the bundled defaults when nothing was pushed), with both version ids and hashes.
-  push FILE
+  push FILE [--gateway URL] [--admin-key KEY]
       Validates FILE and stores its text as is. The document it replaces goes to the
       history (the last ${HISTORY_MAX}). Refused when FILE reuses a pushed version id with
-      different content.
-  rollback
+      different content. With a gateway, the document is also handed to it
+      (POST /admin/v1/rules/signal) and takes effect within about 15 s; without, KV's
+      cache and propagation add up to about 90 s more. Pushing the document in force
+      again with a gateway only repeats the signal.
+  rollback [--gateway URL] [--admin-key KEY]
       Restores the newest history entry and removes it from the history; run it again
-      to go further back.
+      to go further back. --gateway as for push.
   test FILE [--samples SAMPLES.jsonl] [--against OTHER.json] [--json]
       Dry run: sends each sample request (default: rules/samples.jsonl) through two
       local gateways (Miniflare, in front of the mock LLM), one with OTHER.json (default:
@@ -46,7 +49,12 @@ Options
   --remote        the deployed namespace (default: local .wrangler/state, as npm start)
   --env NAME      wrangler environment
   --config PATH   wrangler configuration (default: wrangler.toml)
+  --gateway URL   a running gateway to signal after push or rollback (https://, or
+                  http:// to localhost); needs an admin key with the admin scope
+  --admin-key KEY the admin key (better: AIGIS_ADMIN_KEY, out of the shell history)
   -h, --help      this help
+
+Environment AIGIS_GATEWAY_URL, AIGIS_ADMIN_KEY (as for npm run keys)
 
 Exit codes  0 done (diff, test: whether or not anything differs), 1 failed or invalid,
             2 bad usage (test: also a bad samples file)`;
@@ -55,8 +63,8 @@ export type Command =
   | { kind: "help" }
   | { kind: "validate"; files: string[] }
   | { kind: "diff"; file: string; where: Location }
-  | { kind: "push"; file: string; where: Location }
-  | { kind: "rollback"; where: Location }
+  | { kind: "push"; file: string; where: Location; gateway?: Gateway }
+  | { kind: "rollback"; where: Location; gateway?: Gateway }
   | { kind: "test"; file: string; samples: string | undefined; against: string | undefined; json: boolean };
 
 const OPTIONS = {
@@ -68,16 +76,20 @@ const OPTIONS = {
   samples: { type: "string" },
   against: { type: "string" },
   json: { type: "boolean" },
+  gateway: { type: "string" },
+  "admin-key": { type: "string" },
   help: { type: "boolean", short: "h" },
 } as const;
 const KV_FLAGS = ["remote", "env", "config", "persist-to"];
 const TEST_FLAGS = ["samples", "against", "json"];
+const GATEWAY_FLAGS = ["gateway", "admin-key"];
 
 /**
  * Parses the command line. Throws `UsageError` for anything it cannot use.
+ * `env` supplies AIGIS_GATEWAY_URL and AIGIS_ADMIN_KEY (push and rollback only).
  * @example parseCommand(["push", "rules/prod.json", "--remote"]) // { kind: "push", file: "rules/prod.json", where: { remote: true, ... } }
  */
-export function parseCommand(argv: readonly string[]): Command {
+export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
   const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
   if (v.help === true || command === "help") return { kind: "help" };
   if (command === undefined) throw new UsageError("no command given", true);
@@ -93,21 +105,27 @@ export function parseCommand(argv: readonly string[]): Command {
   }
   const testFlag = TEST_FLAGS.find((f) => v[f] !== undefined);
   if (testFlag !== undefined) throw new UsageError(`${command} does not take --${testFlag} (only test does)`, true);
+  const gatewayFlag = GATEWAY_FLAGS.find((f) => v[f] !== undefined);
+  if (gatewayFlag !== undefined && command !== "push" && command !== "rollback") throw new UsageError(`${command} does not take --${gatewayFlag} (only push and rollback do)`, true);
   if (command === "validate") {
     const flag = KV_FLAGS.find((f) => v[f] !== undefined);
     if (flag !== undefined) throw new UsageError(`validate does not take --${flag} (it reads no KV)`, true);
     return { kind: "validate", files: rest };
   }
   if (v.remote === true && v["persist-to"] !== undefined) throw new UsageError("--persist-to is for local state; it cannot go with --remote");
-  const env = v.env as string | undefined;
-  if (env !== undefined && env.trim() === "") throw new UsageError("--env needs a name");
-  const where: Location = { remote: v.remote === true, env, config: (v.config as string | undefined) ?? "wrangler.toml", persistTo: v["persist-to"] as string | undefined };
+  const envOf = env;
+  const wranglerEnv = v.env as string | undefined;
+  if (wranglerEnv !== undefined && wranglerEnv.trim() === "") throw new UsageError("--env needs a name");
+  const where: Location = { remote: v.remote === true, env: wranglerEnv, config: (v.config as string | undefined) ?? "wrangler.toml", persistTo: v["persist-to"] as string | undefined };
+  const gateway = command === "push" || command === "rollback" ? gatewayFrom((v.gateway as string | undefined) ?? envOf.AIGIS_GATEWAY_URL, (v["admin-key"] as string | undefined) ?? envOf.AIGIS_ADMIN_KEY) : undefined;
+  const withGateway = gateway === undefined ? {} : { gateway };
   if (command === "rollback") {
     if (rest.length > 0) throw new UsageError(`rollback takes no arguments (got "${rest[0]}")`);
-    return { kind: "rollback", where };
+    return { kind: "rollback", where, ...withGateway };
   }
   if (rest.length !== 1) throw new UsageError(`${command} needs exactly one FILE`, true);
-  return { kind: command as "diff" | "push", file: rest[0] as string, where };
+  if (command === "push") return { kind: "push", file: rest[0] as string, where, ...withGateway };
+  return { kind: "diff", file: rest[0] as string, where };
 }
 
 // ---------------------------------------------------------------------------------------
@@ -266,12 +284,24 @@ export interface PushMeta {
   version: string;
   hash: string;
   pushed_at: string;
+  /** Push sequence number: the previous meta's + 1, from 1 (rollbacks count too). The gateway prefers the higher seq (docs/rules.md). */
+  seq: number;
 }
 
 /** The document in force as this CLI sees it. */
 export type Current =
-  | { source: "bundled"; text: string; hash: string; version: string }
-  | { source: "kv"; text: string; hash: string; version: string | undefined; valid: boolean; pushed_at: string | null };
+  | { source: "bundled"; text: string; hash: string; version: string; seq: number }
+  | { source: "kv"; text: string; hash: string; version: string | undefined; valid: boolean; pushed_at: string | null; seq: number };
+
+/** The seq of the last push as the stored meta gives it (whatever text it describes); 0 when absent or without one. */
+export function seqOf(metaText: string | null): number {
+  try {
+    const meta = JSON.parse(metaText ?? "null") as Partial<PushMeta> | null;
+    return isObject(meta) && typeof meta.seq === "number" && Number.isSafeInteger(meta.seq) && meta.seq > 0 ? meta.seq : 0;
+  } catch {
+    return 0;
+  }
+}
 
 /**
  * The document in force from the three stored values (null = absent). With nothing pushed
@@ -282,7 +312,7 @@ export async function currentFrom(stored: string | null, metaText: string | null
   if (stored === null) {
     const checked = await checkDocument(bundledText, "bundled defaults");
     if (!checked.ok) throw new Error(`the bundled rules do not validate: ${checked.errors.join("; ")}`);
-    return { source: "bundled", text: bundledText, hash: checked.hash, version: checked.version };
+    return { source: "bundled", text: bundledText, hash: checked.hash, version: checked.version, seq: seqOf(metaText) };
   }
   const hash = await hashText(stored);
   const checked = await checkDocument(stored, "rules:current");
@@ -295,7 +325,7 @@ export async function currentFrom(stored: string | null, metaText: string | null
     // Unreadable meta: the push time is unknown.
   }
   const version = checked.ok ? checked.version : isObject(checked.json) && typeof checked.json.version === "string" ? checked.json.version : undefined;
-  return { source: "kv", text: stored, hash, version, valid: checked.ok, pushed_at: pushedAt };
+  return { source: "kv", text: stored, hash, version, valid: checked.ok, pushed_at: pushedAt, seq: seqOf(metaText) };
 }
 
 /** `version@hash`, as the analytics data points show it. */
@@ -346,11 +376,52 @@ export function planPush(current: Current, history: readonly HistoryEntry[], doc
     throw new CliError(`version ${clean(doc.version)} is already pushed (${clash.where}) with other content (hash ${clash.hash}; this file hashes to ${doc.hash}): give the changed document a new version id`);
   }
   if (current.source === "kv" && current.hash === doc.hash) return { action: "unchanged" };
-  const meta: PushMeta = { version: doc.version, hash: doc.hash, pushed_at: new Date(now).toISOString() };
+  const meta: PushMeta = { version: doc.version, hash: doc.hash, pushed_at: new Date(now).toISOString(), seq: current.seq + 1 };
   if (current.source === "bundled") return { action: "write", history: [...history], meta, kept: undefined };
   if (!current.valid) {
     return { action: "write", history: [...history], meta, kept: undefined, skipped: `the document in KV (hash ${current.hash}) is invalid, so it was never in force; it is not kept in the history` };
   }
   const kept: HistoryEntry = { version: current.version as string, hash: current.hash, pushed_at: current.pushed_at, text: current.text };
   return { action: "write", history: appendHistory(history, kept), meta, kept };
+}
+
+// ---------------------------------------------------------------------------------------
+// The gateway signal
+
+export type SignalOutcome = { ok: true; stored: boolean; seq: number } | { ok: false; why: string };
+
+/**
+ * Hands a pushed document and its seq to a running gateway (`POST /admin/v1/rules/signal`).
+ * Never throws: the KV write already happened, so a failure is reported, not fatal.
+ * `fetchImpl` is `fetch` (tests inject their own).
+ */
+export async function sendSignal(gateway: Gateway, seq: number, text: string, fetchImpl: typeof fetch, timeoutMs = 15_000): Promise<SignalOutcome> {
+  let res: Response;
+  try {
+    res = await fetchImpl(`${gateway.url}/admin/v1/rules/signal`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${gateway.adminKey}`, "content-type": "application/json" },
+      body: JSON.stringify({ seq, text }),
+      // A bearer credential is not replayed to wherever a redirect points.
+      redirect: "error",
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+  } catch (err) {
+    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
+    return { ok: false, why: `could not reach the gateway at ${gateway.url}: ${clean(String(cause))}` };
+  }
+  let body: { stored?: unknown; seq?: unknown; error?: { message?: unknown; code?: unknown } } = {};
+  try {
+    body = JSON.parse(await res.text()) as typeof body;
+  } catch {
+    // Not JSON: reported by status below.
+  }
+  if (res.status === 200 && typeof body.stored === "boolean" && typeof body.seq === "number") return { ok: true, stored: body.stored, seq: body.seq };
+  const why = body.error === undefined ? `HTTP ${res.status}` : `HTTP ${res.status} ${clean(String(body.error.code))}: ${clean(String(body.error.message))}`;
+  const hint =
+    res.status === 401 ? " (the admin key was not accepted)"
+    : res.status === 403 ? " (the admin key lacks the admin scope)"
+    : res.status === 404 ? " (the gateway has no rules signal endpoint: is it deployed at this version?)"
+    : "";
+  return { ok: false, why: `the gateway refused the signal: ${why}${hint}` };
 }

@@ -13,6 +13,7 @@ import { looksLikeJwt } from "../auth/jwt";
 import { verifyJwtCached } from "../auth/jwt-cache";
 import { getConfig, secretOf, type AppEnv } from "../env";
 import { getRules } from "../rules/store";
+import { signalSource } from "../rules/signal";
 import { blockedFor, clientAddress, recordFailure } from "../auth/throttle";
 
 /**
@@ -22,7 +23,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticateStage(c, next) {
     const log = c.var.log;
     const now = Date.now();
-    const rules = await getRules(c.env.CONFIG_KV, now);
+    const rules = await getRules(c.env.CONFIG_KV, now, signalSource(c.env.RULES_SIGNAL));
     c.set("rules", rules);
     log.rulesVersion = `${rules.version}@${rules.hash}`;
 
