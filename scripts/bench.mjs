@@ -267,6 +267,7 @@ async function startGateway(worker, upstream, output) {
     AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: upstream.url, key_secret: "MOCK_API_KEY", models: ["mock-gpt"] }] },
     MOCK_API_KEY: upstream.key,
     AIGIS_PROBE_KEY: "bench-probe-key-0123456789",
+    AIGIS_AUDIT_KEY: "bench-audit-key-0123456789abcdef",
   });
   try {
     // The gateway's own key format and KV naming, so the seeded key cannot drift from what it accepts.

@@ -68,6 +68,7 @@ export async function runRulesTest(a: GatewayRules, b: GatewayRules, samples: re
       AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: mock.url, key_secret: "MOCK_API_KEY", models: ["mock-*"] }] },
       MOCK_API_KEY: upstreamKey,
       AIGIS_PROBE_KEY: `rules-test-probe-key-${crypto.randomUUID()}`,
+      AIGIS_AUDIT_KEY: `rules-test-audit-key-${crypto.randomUUID()}`,
     };
     const plans = [...new Set(samples.map((s) => s.plan))].sort();
     const keys = new Map(plans.map((p) => [p, generateApiKey()]));

@@ -85,6 +85,7 @@ async function main(): Promise<number> {
       AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: mock.url, key_secret: "MOCK_API_KEY", models: ["mock-gpt", "mock-logit", "mock-embed"] }] },
       MOCK_API_KEY: upstreamKey,
       AIGIS_PROBE_KEY: "simulator-probe-key-0123456789",
+      AIGIS_AUDIT_KEY: "simulator-audit-key-0123456789abcdef",
       AIGIS_SIM_CLOCK: "header",
     });
     const kv = (await served.mf.getKVNamespace("CONFIG_KV")) as unknown as { put(key: string, value: string): Promise<void> };

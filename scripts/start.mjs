@@ -8,7 +8,8 @@
  *    hashing, KV naming and the record schema come from src/auth (loaded with tsx, as
  *    scripts/bench.mjs does), so the seeded key cannot drift from what the gateway accepts;
  * 3. runs `wrangler dev` on PORT (env PORT, default 8787) with AIGIS_CONFIG pointing at the mock
- *    and the provider key as MOCK_API_KEY (and a fresh AIGIS_PROBE_KEY);
+ *    and the provider key as MOCK_API_KEY (and a fresh AIGIS_PROBE_KEY; AIGIS_AUDIT_KEY and
+ *    AIGIS_SESSION_KEY come from .wrangler/aigis-demo.json, so the local audit chain stays verifiable);
  * 4. waits for GET /healthz to answer 200, prints the gateway URL, the demo key, the admin key and a curl line,
  *    and runs until Ctrl-C or SIGTERM, which stop wrangler and the mock.
  *
@@ -94,10 +95,11 @@ const LOCAL_KEYS = /** @type {const} */ ({
  * The local keys of an earlier start, or new ones saved for the next. A saved key that the
  * gateway would no longer accept (its format changed) is replaced.
  * @param {KeyTools} tools
- * @returns {Promise<Record<keyof typeof LOCAL_KEYS, { key: string, created: string }>>}
+ * The same file holds the local audit and dashboard session secrets.
+ * @returns {Promise<Record<keyof typeof LOCAL_KEYS, { key: string, created: string }> & { audit_key: string, session_key: string }>}
  */
 async function localKeys(tools) {
-  /** @type {Record<string, { key: string, created: string }>} */
+  /** @type {Record<string, any>} */
   let saved = {};
   try {
     saved = JSON.parse(await readFile(DEMO_FILE, "utf8"));
@@ -106,10 +108,14 @@ async function localKeys(tools) {
   }
   const ok = (/** @type {unknown} */ k) =>
     typeof k === "object" && k !== null && "key" in k && typeof k.key === "string" && tools.isWellFormedKey(k.key) && "created" in k && typeof k.created === "string";
-  if (ok(saved.demo) && ok(saved.admin)) return /** @type {any} */ (saved);
+  const secretOk = (/** @type {unknown} */ v) => typeof v === "string" && v.length >= 32;
+  if (ok(saved.demo) && ok(saved.admin) && secretOk(saved.audit_key) && secretOk(saved.session_key)) return /** @type {any} */ (saved);
   const fresh = {
-    demo: { key: tools.generateApiKey(), created: new Date().toISOString() },
-    admin: { key: tools.generateApiKey(), created: new Date().toISOString() },
+    demo: ok(saved.demo) ? saved.demo : { key: tools.generateApiKey(), created: new Date().toISOString() },
+    admin: ok(saved.admin) ? saved.admin : { key: tools.generateApiKey(), created: new Date().toISOString() },
+    // Kept with the keys: the local audit trail stays verifiable across starts (npm run audit -- verify).
+    audit_key: secretOk(saved.audit_key) ? saved.audit_key : randomBytes(32).toString("base64url"),
+    session_key: secretOk(saved.session_key) ? saved.session_key : randomBytes(32).toString("base64url"),
   };
   await mkdir(dirname(DEMO_FILE), { recursive: true });
   await writeFile(DEMO_FILE, `${JSON.stringify(fresh, null, 2)}\n`, { mode: 0o600 });
@@ -191,6 +197,9 @@ async function main() {
     "--var", `MOCK_API_KEY:${providerKey}`,
     // The extraction defence's fingerprint key (a Worker secret in production).
     "--var", `AIGIS_PROBE_KEY:${randomBytes(24).toString("base64url")}`,
+    // The audit chain's key and the dashboard's session key (Worker secrets in production).
+    "--var", `AIGIS_AUDIT_KEY:${keys.audit_key}`,
+    "--var", `AIGIS_SESSION_KEY:${keys.session_key}`,
   ];
   // stdin is not passed on: wrangler's interactive hotkeys would otherwise take over the terminal.
   const wrangler = spawn(process.execPath, [WRANGLER, ...args], { cwd: ROOT, env: WRANGLER_ENV, stdio: ["ignore", "inherit", "inherit"] });

@@ -3,13 +3,15 @@
  * only read what earlier stages set on the context (`AppEnv.Variables`); docs/pipeline.md
  * explains why each stage sits where it does.
  *
- *   request id -> analytics -> (CORS) -> route -> body size limit -> authenticate ->
+ *   request id -> analytics -> (CORS) -> route -> audit trail (records security decisions
+ *   when the request is complete: src/audit) -> body size limit -> authenticate ->
  *   parse and validate -> authorise -> admission (limits, and the extraction defence's
  *   probing score: src/extraction) -> input firewall ->
  *   output protection (set up) -> forward (output checks applied to the body or to each
  *   stream event) -> settle usage
  */
 import { Hono } from "hono";
+import { auditReport, postAuditEvents } from "./admin/audit";
 import { revokeKey } from "./admin/keys";
 import { probingReport } from "./admin/probing";
 import { signalRules } from "./admin/rules-signal";
@@ -18,6 +20,7 @@ import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
 import { admission } from "./middleware/admission";
 import { analytics } from "./middleware/analytics";
+import { auditTrail } from "./middleware/audit";
 import { authenticate } from "./middleware/authenticate";
 import { authorise, requireScope } from "./middleware/authorise";
 import { bodyLimit } from "./middleware/body-limit";
@@ -40,6 +43,10 @@ app.use(resolveRoute());
 
 // Liveness only: no credentials, no upstream call, nothing about the configuration.
 app.get("/healthz", (c) => c.json({ status: "ok" }));
+
+// Outside everything that can refuse a request, so refusals are recorded too.
+app.use("/v1/*", auditTrail());
+app.use("/admin/*", auditTrail());
 
 app.use("/v1/*", bodyLimit());
 app.use("/v1/*", authenticate());
@@ -68,6 +75,8 @@ app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c
 app.post("/admin/v1/keys/revoke", revokeKey);
 app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
+app.get("/admin/v1/audit", auditReport);
+app.post("/admin/v1/audit/events", postAuditEvents);
 
 app.onError((err, c) => {
   const error = toGatewayError(err);

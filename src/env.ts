@@ -60,6 +60,13 @@ export const ConfigSchema = z
         tier2: Tier2ConfigSchema.optional(),
       })
       .prefault({}),
+    /** The audit trail (docs/audit.md). */
+    audit: z
+      .strictObject({
+        /** Records older than this are deleted from D1 behind a sealed anchor, once a day. */
+        retention_days: z.number().int().min(1).max(3650).default(400),
+      })
+      .prefault({}),
     cors: z
       .strictObject({
         /** Exact origins allowed to call from a browser. Empty: CORS off (no headers, no preflight). */

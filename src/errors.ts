@@ -65,6 +65,7 @@ export const ERRORS = {
   admission_unavailable: { status: 503, type: "server_error", message: "The gateway cannot check this client's limits right now.", retry: true },
   provider_not_configured: { status: 503, type: "server_error", message: "The gateway is not configured for this model.", retry: false },
   config_invalid: { status: 503, type: "server_error", message: "The gateway configuration is invalid.", retry: false },
+  audit_unavailable: { status: 503, type: "server_error", message: "The audit trail cannot be reached right now.", retry: true },
   rules_unavailable: { status: 503, type: "server_error", message: "The gateway has no valid rules and refuses to run unchecked.", retry: true },
   internal_error: { status: 500, type: "server_error", message: "Internal error.", retry: true },
 } as const satisfies Record<string, ErrorSpec>;

@@ -5,6 +5,7 @@ import { app } from "./app";
 
 export { ClientState } from "./admission/client-state";
 export { RulesSignal } from "./rules/signal";
+export { AuditLog } from "./audit/writer";
 
 export default {
   fetch: (request, env, ctx) => app.fetch(request, env, ctx),

@@ -26,6 +26,8 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/admin/v1/keys/revoke": { route: "admin", method: "POST" },
   "/admin/v1/rules/signal": { route: "admin", method: "POST" },
   "/admin/v1/probing": { route: "admin", method: "GET" },
+  "/admin/v1/audit": { route: "admin", method: "GET" },
+  "/admin/v1/audit/events": { route: "admin", method: "POST" },
 };
 
 export function isApiRoute(route: Route): route is ApiRoute {

@@ -6,6 +6,8 @@ export const TEST_SECRETS = {
   TIER2_TOKEN: "tier2-test-token-0123456789",
   AIGIS_CANARY_SECRET: "canary-test-secret-0123456789",
   AIGIS_PROBE_KEY: "probe-test-key-0123456789",
+  AIGIS_AUDIT_KEY: "audit-test-key-0123456789abcdef",
+  AIGIS_SESSION_KEY: "session-test-key-0123456789abcdef",
 } as const;
 
 export const TEST_CONFIG = {

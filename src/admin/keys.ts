@@ -3,11 +3,13 @@
  * marked revoked (eventually consistent), and the key's hash is written to its client's
  * Durable Object, which every request passes through (strongly consistent): the next
  * request with that key is refused, wherever it lands. `npm run keys -- revoke` calls this.
+ * The revocation is recorded in the audit trail (`key/revoked`, with the admin client).
  */
 import type { Context } from "hono";
 import { z } from "zod";
 import { KeyRecordSchema } from "../auth/identity";
 import { keyStorageName, resetKeyCache } from "../auth/api-keys";
+import { recordAudit } from "../audit/client";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
 import { decodeUtf8, parseJsonObject, validateBody } from "../request/body";
@@ -28,5 +30,8 @@ export async function revokeKey(c: Context<AppEnv>): Promise<Response> {
   // This isolate forgets its cached record at once; others re-read within KEY_CACHE_MS, and
   // the client object refuses the key in the meantime.
   resetKeyCache();
+  recordAudit(c.env, c.executionCtx, [
+    { at, kind: "key", client: record.data.client_id, tenant: record.data.tenant, rule: "", rulesVersion: c.var.log.rulesVersion, action: "revoked", promptMac: null, detail: { key_id: key_hash.slice(0, 12), actor: c.var.identity.clientId } },
+  ]);
   return c.json({ revoked: true, client_id: record.data.client_id, key_hash });
 }

@@ -5,9 +5,11 @@
  * after writing KV. The text is validated as the Worker validates KV (an invalid one is
  * refused with 400 and never stored). Answers 200 `{ stored, seq, version, hash }`; `stored`
  * is false when the object already holds this seq or a newer one (`seq` is then the newer).
+ * A stored push is recorded in the audit trail (`rules/pushed`, with the admin client).
  */
 import type { Context } from "hono";
 import { z } from "zod";
+import { recordAudit } from "../audit/client";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
 import { decodeUtf8, parseJsonObject, validateBody } from "../request/body";
@@ -23,6 +25,11 @@ export async function signalRules(c: Context<AppEnv>): Promise<Response> {
   const ns = c.env.RULES_SIGNAL;
   const result = await ns.get(ns.idFromName(RULES_SIGNAL_NAME)).put(seq, text, state.hash);
   // This isolate refreshes on its next request; the others within RULES_TTL_MS.
-  if (result.stored) expireRulesCache();
+  if (result.stored) {
+    expireRulesCache();
+    recordAudit(c.env, c.executionCtx, [
+      { at: Date.now(), kind: "rules", client: "", tenant: "", rule: "", rulesVersion: `${state.version}@${state.hash}`, action: "pushed", promptMac: null, detail: { seq, actor: c.var.identity.clientId } },
+    ]);
+  }
   return c.json({ stored: result.stored, seq: result.seq, version: state.version, hash: state.hash });
 }

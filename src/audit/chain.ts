@@ -2,9 +2,9 @@
  * The audit trail's tamper evidence (issue 8), pure: records are hash-chained with HMAC-SHA256
  * under a deployment secret, so that changing, deleting, reordering or inserting a record is
  * detected by `verifyChain`, and someone who can write the store but does not hold the
- * secret cannot recompute a consistent chain. Not wired yet: the single writer (an audit
- * Durable Object that buffers and appends to D1) and `npm run audit` are still to come; this
- * is the part they share.
+ * secret cannot recompute a consistent chain. The single writer (an audit
+ * Durable Object that buffers and appends to D1, src/audit/writer.ts) and `npm run audit`
+ * share it.
  *
  * - Link: `mac_n = HMAC(key, mac_{n−1} ‖ "\n" ‖ canonical(record_n))`, with `mac_0` of the
  *   first record taken over the chain's anchor (64 zeros for a new chain).
@@ -24,8 +24,8 @@ export interface AuditRecord {
   seq: number;
   /** Milliseconds since the epoch. */
   at: number;
-  /** decision (block, redact, throttle, deny, auth failure ...), key (created, revoked), rules (pushed). */
-  kind: "decision" | "key" | "rules";
+  /** decision (block, redact, throttle, deny, auth failure ...), key (created, revoked), rules (pushed, loaded), audit (the trail itself: dropped, pruned). */
+  kind: "decision" | "key" | "rules" | "audit";
   client: string;
   tenant: string;
   rule: string;
@@ -106,6 +106,17 @@ export async function chain(key: CryptoKey, head: { seq: number; mac: string }, 
 /** The anchor that replaces pruned records: the last dropped record's seq and link, sealed. */
 export async function anchorAfter(key: CryptoKey, last: { seq: number; mac: string }): Promise<ChainAnchor> {
   return { seq: last.seq, mac: last.mac, seal: await mac(key, `anchor\n${last.seq}:${last.mac}`) };
+}
+
+/** The writer's newest flushed record, sealed like an anchor so the stored head cannot be edited without the key. */
+export async function sealHead(key: CryptoKey, head: { seq: number; mac: string }): Promise<ChainAnchor> {
+  return { seq: head.seq, mac: head.mac, seal: await mac(key, `head\n${head.seq}:${head.mac}`) };
+}
+
+/** Whether a stored head's seal is the key's (the empty chain's head, seq 0, needs none). */
+export async function headIsSealed(key: CryptoKey, head: ChainAnchor): Promise<boolean> {
+  if (head.seq === 0 && head.mac === GENESIS.mac) return true;
+  return head.seal === (await mac(key, `head\n${head.seq}:${head.mac}`));
 }
 
 export type VerifyResult = { ok: true; count: number; head: { seq: number; mac: string } } | { ok: false; seq: number; reason: string };
