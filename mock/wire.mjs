@@ -259,8 +259,9 @@ export function embedVector(input, dimensions) {
     h ^= h >>> 17;
     h ^= h << 5;
     h >>>= 0;
-    raw[i] = (h / 0xffffffff) * 2 - 1;
-    norm += raw[i] ** 2;
+    const v = (h / 0xffffffff) * 2 - 1;
+    raw[i] = v;
+    norm += v ** 2;
   }
   norm = Math.sqrt(norm) || 1;
   return Float32Array.from(raw, (x) => x / norm);

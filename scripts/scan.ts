@@ -49,7 +49,7 @@ async function main(): Promise<void> {
     process.exit(2);
   }
   const input = file === "-" ? process.stdin : createReadStream(file);
-  input.on("error", (err) => {
+  input.on("error", (err: Error) => {
     process.stderr.write(`scan: ${err.message}\n`);
     process.exit(1);
   });
