@@ -30,9 +30,13 @@ export interface Report {
   sql(o: ReportOptions): string;
 }
 
-const since = (o: ReportOptions) => `timestamp > NOW() - INTERVAL '${o.hours}' HOUR`;
+/** A dataset name goes into the SQL text, so only a plain identifier is accepted. */
+export const DATASET_NAME = /^[A-Za-z_][A-Za-z0-9_]{0,63}$/;
+
+/** The time bound of every report (exported so the Grafana panels can swap it for the dashboard's range). */
+export const since = (o: ReportOptions) => `timestamp > NOW() - INTERVAL '${o.hours}' HOUR`;
 /** Hourly buckets up to two days, daily beyond: a readable number of rows either way. */
-const bucket = (o: ReportOptions) => (o.hours <= 48 ? "toStartOfHour(timestamp)" : "toStartOfDay(timestamp)");
+export const bucket = (o: ReportOptions) => (o.hours <= 48 ? "toStartOfHour(timestamp)" : "toStartOfDay(timestamp)");
 
 export const REPORTS: Record<string, Report> = {
   traffic: {
@@ -58,10 +62,10 @@ GROUP BY rules, decision ORDER BY requests DESC LIMIT ${o.limit}`,
   latency: {
     title: "Latency percentiles per route (ms, from arrival to the response's end)",
     sql: (o) => `SELECT blob1 AS route, SUM(_sample_interval) AS requests,
-  quantileWeighted(0.5)(double2, _sample_interval) AS p50_ms,
-  quantileWeighted(0.95)(double2, _sample_interval) AS p95_ms,
-  quantileWeighted(0.99)(double2, _sample_interval) AS p99_ms,
-  quantileWeighted(0.5)(double3, _sample_interval) AS upstream_p50_ms
+  quantileExactWeighted(0.5)(double2, _sample_interval) AS p50_ms,
+  quantileExactWeighted(0.95)(double2, _sample_interval) AS p95_ms,
+  quantileExactWeighted(0.99)(double2, _sample_interval) AS p99_ms,
+  quantileExactWeighted(0.5)(double3, _sample_interval) AS upstream_p50_ms
 FROM ${o.dataset} WHERE ${since(o)} AND blob1 != ''
 GROUP BY route ORDER BY requests DESC`,
   },
@@ -146,8 +150,7 @@ export function parseCommand(argv: string[]): Command | "help" {
     if (!Number.isInteger(n) || n < 1 || n > max) throw new UsageError(`--${name}: expected an integer from 1 to ${max}, got ${JSON.stringify(text)}`);
     return n;
   };
-  // The dataset name goes into the SQL text: only a plain identifier is accepted.
-  if (!/^[A-Za-z_][A-Za-z0-9_]{0,63}$/.test(values.dataset)) throw new UsageError(`--dataset: not a dataset name: ${JSON.stringify(values.dataset)}`);
+  if (!DATASET_NAME.test(values.dataset)) throw new UsageError(`--dataset: not a dataset name: ${JSON.stringify(values.dataset)}`);
   return { report, options: { hours: int("hours", values.hours, 24 * 92), limit: int("limit", values.limit, 10_000), dataset: values.dataset }, json: values.json, sqlOnly: values.sql };
 }
 
