@@ -16,6 +16,9 @@ import { revokeKey } from "./admin/keys";
 import { probingReport } from "./admin/probing";
 import { signalRules } from "./admin/rules-signal";
 import { usage } from "./admission/usage";
+import { dashboardHeaders, requireCsrf, requireSession, sameOrigin, signIn, signOut } from "./dashboard/access";
+import { overview } from "./dashboard/overview";
+import { page, script, styles } from "./dashboard/page";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
 import { admission } from "./middleware/admission";
@@ -68,15 +71,27 @@ app.post("/v1/completions", forwardRequest);
 // usage settles after the response (or stream) has ended (waitUntil).
 
 // Operator endpoints: the same credentials, plus the admin scope.
-app.use("/admin/*", bodyLimit());
-app.use("/admin/*", authenticate());
-app.use("/admin/*", requireScope("admin"));
+app.use("/admin/v1/*", bodyLimit());
+app.use("/admin/v1/*", authenticate());
+app.use("/admin/v1/*", requireScope("admin"));
 app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
 app.post("/admin/v1/keys/revoke", revokeKey);
 app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
 app.get("/admin/v1/audit", auditReport);
 app.post("/admin/v1/audit/events", postAuditEvents);
+
+// The operator dashboard (src/dashboard/, docs/dashboard.md). A browser signs in once with the
+// admin key and then holds a 15-minute HttpOnly session cookie; each request re-checks the key
+// behind the session. POSTs must come from this origin, sign-out also needs the CSRF token,
+// and every answer carries a strict CSP (dashboardHeaders acts on dashboard routes only).
+app.use("/admin/*", dashboardHeaders());
+app.get("/admin", page);
+app.get("/admin/app.js", script);
+app.get("/admin/app.css", styles);
+app.post("/admin/session", bodyLimit(), sameOrigin(), signIn);
+app.get("/admin/api/overview", requireSession(), overview);
+app.post("/admin/logout", bodyLimit(), sameOrigin(), requireSession(), requireCsrf(), signOut);
 
 app.onError((err, c) => {
   const error = toGatewayError(err);

@@ -17,6 +17,7 @@ import type { RulesState } from "./rules/store";
 import type { Route } from "./routes";
 import type { Limits } from "./quota/limits";
 import type { ProbePolicy } from "./extraction/score";
+import type { DashboardSession } from "./dashboard/access";
 
 const ProviderSchema = z.strictObject({
   /** Stable name used in `fallback` and analytics. */
@@ -109,6 +110,8 @@ export interface AppVariables {
   protection: ResponseProtection;
   /** Set by admission when the probing score degraded the request: the response is coarsened too. */
   probeDegrade: ProbePolicy["degrade"];
+  /** Set on dashboard routes by `requireSession` (src/dashboard/access.ts). */
+  dashboardSession: DashboardSession;
 }
 
 export interface ReservationRef {

@@ -5,7 +5,7 @@
 
 /** Routes whose JSON body is validated and forwarded to a provider. */
 export type ApiRoute = "chat" | "responses" | "embeddings" | "completions";
-export type Route = ApiRoute | "models" | "usage" | "healthz" | "admin";
+export type Route = ApiRoute | "models" | "usage" | "healthz" | "admin" | "dashboard";
 
 export interface RouteSpec {
   readonly route: Route;
@@ -26,6 +26,13 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/admin/v1/keys/revoke": { route: "admin", method: "POST" },
   "/admin/v1/rules/signal": { route: "admin", method: "POST" },
   "/admin/v1/probing": { route: "admin", method: "GET" },
+  // The operator dashboard (src/dashboard): a session cookie, not a bearer key.
+  "/admin": { route: "dashboard", method: "GET" },
+  "/admin/app.js": { route: "dashboard", method: "GET" },
+  "/admin/app.css": { route: "dashboard", method: "GET" },
+  "/admin/session": { route: "dashboard", method: "POST" },
+  "/admin/api/overview": { route: "dashboard", method: "GET" },
+  "/admin/logout": { route: "dashboard", method: "POST" },
   "/admin/v1/audit": { route: "admin", method: "GET" },
   "/admin/v1/audit/events": { route: "admin", method: "POST" },
 };

@@ -103,6 +103,20 @@ describe("audit trail: what is recorded", () => {
     expect(records.at(-1)!.detail.error_code).toBe("insufficient_scope");
   });
 
+  it("records a failed dashboard sign-in without hashing its body (it holds a key)", async () => {
+    const start = await headNow();
+    const res = await SELF.fetch("https://gateway.test/admin/session", {
+      method: "POST",
+      headers: { origin: "https://gateway.test", "content-type": "application/json", "cf-connecting-ip": "2001:db8:aa::1" },
+      body: JSON.stringify({ key: testKey("notanadminkey") }),
+    });
+    expect(res.status).toBe(401);
+    const [r] = await recordsAfter(start, 1, "decision");
+    expect(r!.action).toBe("auth_failure");
+    expect(r!.detail.route).toBe("dashboard");
+    expect(r!.promptMac).toBeNull();
+  });
+
   it("records the rules version in force once, however many requests run it", async () => {
     const start = await headNow();
     await t.rules({});

@@ -70,6 +70,7 @@ export class ClientState extends DurableObject<Env> {
     ctx.blockConcurrencyWhile(async () => {
       const sql = this.ctx.storage.sql;
       sql.exec("CREATE TABLE IF NOT EXISTS revoked_keys (hash TEXT PRIMARY KEY, revoked_at INTEGER NOT NULL)");
+      sql.exec("CREATE TABLE IF NOT EXISTS session_ends (hash TEXT PRIMARY KEY, ended_at INTEGER NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS quota_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_audit (at INTEGER NOT NULL, request_id TEXT NOT NULL, action TEXT NOT NULL, enforced INTEGER NOT NULL, score REAL NOT NULL, reasons TEXT NOT NULL, retry_after_s INTEGER)");
@@ -164,6 +165,20 @@ export class ClientState extends DurableObject<Env> {
   async revokeKey(hash: string, at: number): Promise<void> {
     this.ctx.storage.sql.exec("INSERT OR IGNORE INTO revoked_keys (hash, revoked_at) VALUES (?, ?)", hash, at);
     this.revoked.add(hash);
+  }
+
+  /**
+   * For dashboard sessions (src/dashboard): whether the key is revoked here (strongly
+   * consistent, unlike its KV record) and when its sessions were last ended by a sign-out.
+   */
+  async sessionStatus(hash: string): Promise<{ revoked: boolean; endedAt: number }> {
+    const row = this.ctx.storage.sql.exec<{ ended_at: number }>("SELECT ended_at FROM session_ends WHERE hash = ?", hash).toArray()[0];
+    return { revoked: this.revoked.has(hash), endedAt: row?.ended_at ?? 0 };
+  }
+
+  /** Ends every dashboard session of the key issued at or before `at` (sign-out). */
+  async endSessions(hash: string, at: number): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT INTO session_ends (hash, ended_at) VALUES (?, ?) ON CONFLICT (hash) DO UPDATE SET ended_at = MAX(ended_at, excluded.ended_at)", hash, at);
   }
 
   async revokedCount(): Promise<number> {

@@ -5,12 +5,19 @@
  */
 import type { Context } from "hono";
 import type { AppEnv } from "../env";
-import { planFor } from "../rules/schema";
+import type { UsageReport } from "../quota/usage";
+import { planFor, type RulesDocument } from "../rules/schema";
 
 export async function usage(c: Context<AppEnv>): Promise<Response> {
   const { identity } = c.var;
-  const limits = planFor(c.var.rules.doc, identity.plan).limits;
-  const ns = c.env.CLIENT_STATE;
-  const report = await ns.get(ns.idFromName(identity.clientId)).usage(limits, Date.now());
+  const report = await clientUsage(c.env.CLIENT_STATE, c.var.rules.doc, identity.clientId, identity.plan, Date.now());
   return c.json({ object: "usage", client_id: identity.clientId, plan: identity.plan, ...report });
+}
+
+/**
+ * A client's usage under its plan's limits in `rules` (the dashboard asks for every client's).
+ * @example await clientUsage(env.CLIENT_STATE, rules.doc, "client-a", "default", Date.now())
+ */
+export function clientUsage(ns: Env["CLIENT_STATE"], rules: RulesDocument, clientId: string, plan: string, now: number): Promise<UsageReport> {
+  return ns.get(ns.idFromName(clientId)).usage(planFor(rules, plan).limits, now);
 }

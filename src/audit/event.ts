@@ -12,6 +12,7 @@ const AUDITED_ERRORS: Readonly<Record<string, string>> = {
   invalid_api_key: "auth_failure",
   auth_rate_limited: "auth_throttled",
   insufficient_scope: "deny",
+  csrf_rejected: "deny",
   model_not_allowed: "deny",
   parameter_not_allowed: "deny",
   route_not_allowed: "deny",
@@ -29,6 +30,7 @@ const AUDITED_ERRORS: Readonly<Record<string, string>> = {
   admission_unavailable: "fail_closed",
   rules_unavailable: "fail_closed",
   config_invalid: "fail_closed",
+  dashboard_not_configured: "fail_closed",
 };
 
 /** Decisions other than allow and error that the pipeline records on the log. */

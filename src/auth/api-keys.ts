@@ -87,6 +87,18 @@ async function readRecord(kv: KVNamespace, hash: string): Promise<unknown> {
   }
 }
 
+/**
+ * A stored key by its hash, read from KV now (not from this isolate's cache): for
+ * credentials that outlive a request, such as dashboard sessions (src/dashboard).
+ */
+export async function verifyKeyHash(kv: KVNamespace, hash: string, now: number): Promise<Identity | KeyFailure> {
+  const raw = await readRecord(kv, hash);
+  if (raw === null) return "unknown";
+  const result = checkRecord(raw, now);
+  if (typeof result !== "string") result.keyHash = hash;
+  return result;
+}
+
 /** Resolves a presented key through KV (cached per isolate). */
 export async function verifyApiKey(kv: KVNamespace, key: string | undefined, now: number): Promise<Identity | KeyFailure> {
   if (key === undefined || key === "") return "missing";

@@ -21,10 +21,10 @@ import { extractProbeFeatures, type TemplateHint } from "../extraction/features"
 import type { ProbePolicy } from "../extraction/score";
 import { observationOf, type ProbeObservation } from "../extraction/state";
 import { rateLimitHeaders } from "../quota/headers";
-import { hasLimits, LimitsSchema, type Limits, type TenantBudget } from "../quota/limits";
+import { isMetered, LimitsSchema, type Limits, type TenantBudget } from "../quota/limits";
 import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
 import { isApiRoute, type ApiRoute } from "../routes";
-import { planFor } from "../rules/schema";
+import { planFor, tenantBudgetOf } from "../rules/schema";
 
 interface DurableObjectErrorFlags {
   overloaded?: boolean;
@@ -164,9 +164,9 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const limits = plan.limits;
     let cap: number | undefined;
     let n = 1;
-    const tenantBudget = Object.hasOwn(rules.tenants, identity.tenant) ? rules.tenants[identity.tenant]?.budget : undefined;
+    const tenantBudget = tenantBudgetOf(rules, identity.tenant);
     // Nothing to enforce, nothing to reserve or settle: the call checks revocation only.
-    if (isApiRoute(route) && (hasLimits(limits) || tenantBudget !== undefined)) {
+    if (isApiRoute(route) && isMetered(limits, tenantBudget)) {
       const body = c.var.body;
       cap = outputCapOf(route, body);
       const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);

@@ -13,6 +13,7 @@ import { auditAction, decisionEvent } from "../audit/event";
 import { AUDIT_KEY_SECRET, type AuditEvent } from "../audit/writer";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
+import { isApiRoute } from "../routes";
 
 /** The rules version this isolate last reported; the writer drops repeats from other isolates. */
 let reportedRules = "";
@@ -24,7 +25,8 @@ async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, status: num
   const log = { ...c.var.log, status };
   // Most requests are plain allows: the body is hashed only for the ones recorded.
   if (auditAction(log) !== undefined) {
-    const body = c.var.rawBody;
+    // Only API bodies are prompts: an admin body can hold a key (the dashboard's sign-in).
+    const body = isApiRoute(c.var.route) ? c.var.rawBody : undefined;
     const mac = body !== undefined && body.byteLength > 0 ? await promptMac(await key, decoder.decode(body)) : null;
     const decision = decisionEvent(log, mac, now);
     if (decision !== undefined) events.push(decision);

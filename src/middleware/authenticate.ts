@@ -6,13 +6,14 @@
  * data point from this stage on, rejections included, carries the rules version.
  * An address with too many recent failures is refused first, at no cost (auth/throttle.ts).
  */
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { extractKey, verifyApiKey } from "../auth/api-keys";
 import { GatewayError } from "../errors";
 import { looksLikeJwt } from "../auth/jwt";
 import { verifyJwtCached } from "../auth/jwt-cache";
 import { getConfig, secretOf, type AppEnv } from "../env";
-import { getRules } from "../rules/store";
+import { getRules, type RulesState } from "../rules/store";
+import type { Identity } from "../auth/identity";
 import { signalSource } from "../rules/signal";
 import { blockedFor, clientAddress, recordFailure } from "../auth/throttle";
 
@@ -21,18 +22,9 @@ import { blockedFor, clientAddress, recordFailure } from "../auth/throttle";
  */
 export function authenticate(): MiddlewareHandler<AppEnv> {
   return async function authenticateStage(c, next) {
-    const log = c.var.log;
     const now = Date.now();
-    const rules = await getRules(c.env.CONFIG_KV, now, signalSource(c.env.RULES_SIGNAL));
-    c.set("rules", rules);
-    log.rulesVersion = `${rules.version}@${rules.hash}`;
-
-    const address = clientAddress(c.req.raw.headers);
-    const wait = blockedFor(address, now);
-    if (wait > 0) {
-      const seconds = String(Math.ceil(wait / 1000));
-      throw new GatewayError("auth_rate_limited", { detail: "too many failed authentications", headers: { "retry-after": seconds } });
-    }
+    await loadRules(c, now);
+    const address = refuseIfThrottled(c.req.raw.headers, now);
 
     const credential = extractKey(c.req.raw.headers);
     const issuers = getConfig(c.env).auth.jwt_issuers;
@@ -40,14 +32,41 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
     // goes to the issuers, when any are configured.
     const isJwt = credential !== undefined && issuers.length > 0 && looksLikeJwt(credential);
     const result = isJwt ? await verifyJwtCached(credential, issuers, (name) => secretOf(c.env, name), now) : await verifyApiKey(c.env.CONFIG_KV, credential, now);
-    if (typeof result === "string") {
-      // Counted after the response: the 401 does not wait for the limiter.
-      c.executionCtx.waitUntil(recordFailure(c.env.AUTH_FAILURES, address, now).catch(() => {}));
-      throw new GatewayError("invalid_api_key", { detail: `${isJwt ? "jwt" : "api key"} ${result}`, headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
-    }
-    log.clientId = result.clientId;
-    log.tenant = result.tenant;
-    c.set("identity", result);
+    if (typeof result === "string") refuseCredential(c, address, now, `${isJwt ? "jwt" : "api key"} ${result}`);
+    setIdentity(c, result);
     await next();
   };
+}
+
+/** Loads the active rules onto the context, so every data point from here on carries their version. */
+export async function loadRules(c: Context<AppEnv>, now: number): Promise<RulesState> {
+  const rules = await getRules(c.env.CONFIG_KV, now, signalSource(c.env.RULES_SIGNAL));
+  c.set("rules", rules);
+  c.var.log.rulesVersion = `${rules.version}@${rules.hash}`;
+  return rules;
+}
+
+/** Refuses an address with too many recent failures (no I/O); returns its throttle key. */
+export function refuseIfThrottled(headers: Headers, now: number): string {
+  const address = clientAddress(headers);
+  const wait = blockedFor(address, now);
+  if (wait > 0) {
+    const seconds = String(Math.ceil(wait / 1000));
+    throw new GatewayError("auth_rate_limited", { detail: "too many failed authentications", headers: { "retry-after": seconds } });
+  }
+  return address;
+}
+
+/** Counts a failed authentication against the address and refuses with the one generic 401. */
+export function refuseCredential(c: Context<AppEnv>, address: string, now: number, detail: string): never {
+  // Counted after the response: the 401 does not wait for the limiter.
+  c.executionCtx.waitUntil(recordFailure(c.env.AUTH_FAILURES, address, now).catch(() => {}));
+  throw new GatewayError("invalid_api_key", { detail, headers: { "www-authenticate": 'Bearer realm="aigis", error="invalid_token"' } });
+}
+
+/** The caller is known: later stages, analytics and the audit see who it is. */
+export function setIdentity(c: Context<AppEnv>, identity: Identity): void {
+  c.var.log.clientId = identity.clientId;
+  c.var.log.tenant = identity.tenant;
+  c.set("identity", identity);
 }

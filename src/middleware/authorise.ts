@@ -5,6 +5,7 @@
  * admission so a refused request costs no quota.
  */
 import type { MiddlewareHandler } from "hono";
+import type { Identity } from "../auth/identity";
 import { GatewayError } from "../errors";
 import { getConfig, type AppEnv } from "../env";
 import { modelAllowed } from "../policy/models";
@@ -67,11 +68,16 @@ export function authorise(): MiddlewareHandler<AppEnv> {
 
 /**
  * Requires a scope on the identity (admin endpoints). 403, never 401: the caller is known.
- * @example app.use("/admin/*", requireScope("admin"))
+ * @example app.use("/admin/v1/*", requireScope("admin"))
  */
 export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   return async function requireScopeStage(c, next) {
-    if (!c.var.identity.scopes.includes(scope)) throw new GatewayError("insufficient_scope", { detail: `missing scope ${scope}` });
+    assertScope(c.var.identity, scope);
     await next();
   };
+}
+
+/** Throws `insufficient_scope` unless the identity holds `scope`. */
+export function assertScope(identity: Identity, scope: string): void {
+  if (!identity.scopes.includes(scope)) throw new GatewayError("insufficient_scope", { detail: `missing scope ${scope}` });
 }

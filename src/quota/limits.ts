@@ -73,6 +73,11 @@ export function hasLimits(l: Limits): boolean {
   );
 }
 
+/** Whether admission meters a client at all: with no limit on its plan and no tenant budget, nothing is reserved or counted. */
+export function isMetered(limits: Limits, tenantBudget: TenantBudget | undefined): boolean {
+  return hasLimits(limits) || tenantBudget !== undefined;
+}
+
 /**
  * A tenant's budget over all its clients. The same engine can enforce it (in one Durable
  * Object per tenant): it is a subset of `LimitsSchema`, so

@@ -8,7 +8,7 @@ import { z } from "zod";
 import { FirewallPolicySchema } from "../firewall/policy";
 import { ProbePolicySchema } from "../extraction/score";
 import { OutputPolicySchema } from "../protect/policy";
-import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema } from "../quota/limits";
+import { LimitsSchema, PriceTableSchema, QuotaFailureModeSchema, TenantBudgetSchema, type TenantBudget } from "../quota/limits";
 
 export const UnknownFieldPolicySchema = z
   .enum(["reject", "strip", "pass"])
@@ -114,4 +114,9 @@ export type RulesDocumentInput = z.input<typeof RulesDocumentSchema>;
 
 export function planFor(doc: RulesDocument, plan: string): Plan {
   return Object.hasOwn(doc.plans, plan) ? (doc.plans[plan] as Plan) : doc.default_plan;
+}
+
+/** The tenant's shared budget, when the document gives it one. */
+export function tenantBudgetOf(doc: RulesDocument, tenant: string): TenantBudget | undefined {
+  return Object.hasOwn(doc.tenants, tenant) ? doc.tenants[tenant]?.budget : undefined;
 }
