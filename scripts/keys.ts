@@ -1,7 +1,9 @@
 /**
  * `npm run keys -- create|list|revoke|rotate`: API key management for operators, through
  * wrangler (local `.wrangler/state` by default, `--remote` for the deployed namespace) and,
- * for immediate revocation, the running gateway's `POST /admin/v1/keys/revoke`.
+ * for immediate revocation, the running gateway's `POST /admin/v1/keys/revoke`. With a
+ * gateway, creations and rotations are reported to its audit trail
+ * (`POST /admin/v1/audit/events`); a revocation through it is recorded by the gateway itself.
  * `npm run keys -- --help` for the usage; docs/auth.md for the design.
  *
  * A key is printed exactly once, by the create or rotate that made it, and never written to
@@ -19,17 +21,23 @@ import {
   CliError,
   USAGE,
   UsageError,
+  createdEvent,
   formatTable,
+  gatewayReply,
   keyIdOf,
   newRecord,
   parseCommand,
+  refusal,
   resolveKeyId,
   revokedRecord,
+  rotatedEvent,
   rotation,
   sortRows,
   toRow,
   type Command,
   type Gateway,
+  type GatewayReply,
+  type KeyAuditEvent,
 } from "./lib/keys-cli";
 import { WranglerError, type KvTarget } from "./lib/wrangler-kv";
 
@@ -43,6 +51,7 @@ const PROPAGATION_WARNING =
   `warning: only KV was changed. Gateway locations keep accepting the key until the write reaches them ` +
   `(up to about ${KV_PROPAGATION_S} s) plus ${CACHE_S} s of per-isolate key cache. ` +
   `For immediate revocation everywhere use --gateway URL (with AIGIS_ADMIN_KEY).`;
+const NOT_AUDITED = "note: not recorded in the audit trail: pass --gateway URL (or set AIGIS_GATEWAY_URL) so the gateway records key changes";
 
 type Stored = { hash: string; raw: Record<string, unknown> | undefined };
 
@@ -62,15 +71,17 @@ async function findKey(t: KvTarget, keyId: string): Promise<Stored> {
   return { hash, raw: valid ? (raw as Record<string, unknown>) : undefined };
 }
 
-/** Revokes through the running gateway: KV and the client's Durable Object, so at once everywhere. */
-async function revokeViaGateway(gateway: Gateway, hash: string): Promise<string> {
-  const url = `${gateway.url}/admin/v1/keys/revoke`;
+/**
+ * POSTs `payload` as JSON to the running gateway's admin endpoint `path`, with the admin key.
+ * Throws `CliError` when the gateway cannot be reached; what it answers is the caller's to judge.
+ */
+async function postToGateway(gateway: Gateway, path: string, payload: unknown): Promise<GatewayReply> {
   let res: Response;
   try {
-    res = await fetch(url, {
+    res = await fetch(`${gateway.url}${path}`, {
       method: "POST",
       headers: { authorization: `Bearer ${gateway.adminKey}`, "content-type": "application/json" },
-      body: JSON.stringify({ key_hash: hash }),
+      body: JSON.stringify(payload),
       // A bearer credential is not replayed to wherever a redirect points.
       redirect: "error",
       signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
@@ -79,22 +90,40 @@ async function revokeViaGateway(gateway: Gateway, hash: string): Promise<string>
     const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
     throw new CliError(`could not reach the gateway at ${gateway.url}: ${cause}`);
   }
-  const text = await res.text();
-  let body: { revoked?: unknown; client_id?: unknown; error?: { message?: unknown; code?: unknown } } = {};
-  try {
-    body = JSON.parse(text) as typeof body;
-  } catch {
-    // Not JSON: reported by status below.
-  }
-  if (res.status === 200 && body.revoked === true) return String(body.client_id);
-  const why = body.error === undefined ? `HTTP ${res.status}` : `HTTP ${res.status} ${String(body.error.code)}: ${String(body.error.message)}`;
-  const hint =
-    res.status === 401 ? " (the admin key was not accepted)"
-    : res.status === 403 ? " (the admin key lacks the admin scope)"
-    : res.status === 404 ? " (the gateway's KV does not hold this key: does it serve the namespace this command read? see --remote/--env)"
-    : "";
-  throw new CliError(`the gateway refused the revocation: ${why}${hint}`);
+  return gatewayReply(res.status, await res.text());
 }
+
+/** Revokes through the running gateway: KV and the client's Durable Object, so at once everywhere. */
+async function revokeViaGateway(gateway: Gateway, hash: string): Promise<string> {
+  const reply = await postToGateway(gateway, "/admin/v1/keys/revoke", { key_hash: hash });
+  if (reply.status === 200 && reply.body.revoked === true) return String(reply.body.client_id);
+  throw new CliError(`the gateway refused the revocation: ${refusal(reply, "the gateway's KV does not hold this key: does it serve the namespace this command read? see --remote/--env")}`);
+}
+
+/**
+ * Reports a key change already made in KV to the gateway's audit trail; without a gateway,
+ * says on stderr that it is not there. Never throws (the change is made and the key shown):
+ * resolves with why the report failed, for the caller to exit 1 with.
+ */
+async function recordKeyChange(gateway: Gateway | undefined, event: KeyAuditEvent): Promise<string | undefined> {
+  if (gateway === undefined) {
+    console.error(NOT_AUDITED);
+    return undefined;
+  }
+  let reply: GatewayReply;
+  try {
+    reply = await postToGateway(gateway, "/admin/v1/audit/events", { events: [event] });
+  } catch (err) {
+    return (err as Error).message;
+  }
+  // At least 1: a marker for events dropped earlier may be accepted along with it.
+  if (reply.status === 202 && typeof reply.body.accepted === "number" && reply.body.accepted >= 1) return undefined;
+  if (reply.status === 202) return "the gateway dropped the event: its audit buffer is full (is D1 unavailable?)";
+  return `the gateway refused the audit event: ${refusal(reply, "the gateway has no audit endpoint: is it deployed at this version?")}`;
+}
+
+/** The error for a command whose new key is stored and shown but something after it failed. */
+const storedBut = (hash: string, problems: readonly string[]): CliError => new CliError(`the new key ${keyIdOf(hash)} is stored, but ${problems.join("\nand ")}`);
 
 /** Prints a new key, once. In JSON mode the caller prints the one line instead. */
 function showNewKey(key: string, record: Record<string, unknown>, t: KvTarget): void {
@@ -117,6 +146,8 @@ async function create(cmd: Extract<Command, { kind: "create" }>, now: number): P
   await writeRecord(t, hash, record);
   if (cmd.json) console.log(JSON.stringify(newKeyJson(key, record)));
   else showNewKey(key, record, t);
+  const unrecorded = await recordKeyChange(cmd.gateway, createdEvent(cmd.fields, hash));
+  if (unrecorded !== undefined) throw storedBut(hash, [`its creation is not in the audit trail: ${unrecorded}`]);
 }
 
 async function list(cmd: Extract<Command, { kind: "list" }>, now: number): Promise<void> {
@@ -152,6 +183,7 @@ async function revoke(cmd: Extract<Command, { kind: "revoke" }>): Promise<void> 
   await writeRecord(t, hash, revokedRecord(raw, Date.now()));
   console.log(`Revoked key ${id} (client ${String(raw.client_id)}) in ${describeTarget(t)}.`);
   console.error(PROPAGATION_WARNING);
+  console.error(NOT_AUDITED);
 }
 
 async function rotate(cmd: Extract<Command, { kind: "rotate" }>, now: number): Promise<void> {
@@ -199,10 +231,15 @@ async function rotate(cmd: Extract<Command, { kind: "rotate" }>, now: number): P
     result.error = failure.message;
   }
   if (cmd.json) console.log(JSON.stringify({ ...newKeyJson(key, record), ...result }));
+  const event = rotatedEvent(plan.fields, hash, { hash: oldHash, ends: String(result.old_key_ends), changed: failure === undefined });
+  const unrecorded = await recordKeyChange(cmd.gateway, event);
+  const problems: string[] = [];
   if (failure !== undefined) {
     const detail = failure instanceof WranglerError ? `${failure.message}\n${failure.output}` : failure.message;
-    throw new CliError(`the new key ${keyIdOf(hash)} is stored, but the old key ${oldId} was not changed: ${detail}\nRetry with: npm run keys -- revoke ${oldId}`);
+    problems.push(`the old key ${oldId} was not changed: ${detail}\nRetry with: npm run keys -- revoke ${oldId}`);
   }
+  if (unrecorded !== undefined) problems.push(`the rotation is not in the audit trail: ${unrecorded}`);
+  if (problems.length > 0) throw storedBut(hash, problems);
 }
 
 /** Runs one command line; resolves with the exit code (0 done, 1 failed, 2 bad usage). */

@@ -49,8 +49,9 @@ of a key is stored; a key is printed once, when it is made, and never again.
 
 Commands
   create --client ID --tenant T --plan P [--name N] [--scopes a,b] [--models m1,m2]
-         [--expires DATE | --ttl DURATION] [--json]
+         [--expires DATE | --ttl DURATION] [--gateway URL] [--admin-key KEY] [--json]
       Makes a key and stores its record. --json prints one JSON line (with the key).
+      With a gateway, the creation is reported to its audit trail.
   list [--client ID] [--json]
       Key ids, owners, plans and status (active, revoked, expired, invalid).
       Never a key or a hash.
@@ -63,7 +64,7 @@ Commands
       A new key with the same client, tenant, plan, scopes, models and name; the old
       key expires after --grace (default 24h; 0 revokes it now, through --gateway if
       given). The new key keeps the old key's lifetime unless --expires or --ttl
-      says otherwise.
+      says otherwise. With a gateway, the rotation is reported to its audit trail.
 
 Options
   --remote        the deployed namespace (default: local .wrangler/state, as npm start)
@@ -76,6 +77,9 @@ DURATION    30s, 15m, 24h, 90d or 2w
 DATE        2027-01-01 (midnight UTC) or 2027-01-01T12:00:00Z
 Environment AIGIS_GATEWAY_URL, AIGIS_ADMIN_KEY (better than --admin-key, which shell
             history keeps)
+Audit trail only changes made with a gateway reach it (key ids, never keys): create
+            and rotate post them (POST /admin/v1/audit/events), a revoke through
+            the gateway is recorded by the gateway; KV-only changes are not
 Exit codes  0 done, 1 failed, 2 bad usage
 Scripts     npm run -s keys -- create ... --json (without -s, npm prints its own header)`;
 
@@ -86,7 +90,7 @@ const MAX_DURATION_MS = 100 * 365 * MS.d;
 
 type Flag = "client" | "tenant" | "plan" | "name" | "scopes" | "models" | "expires" | "ttl" | "json" | "gateway" | "admin-key" | "grace";
 const COMMANDS: Record<string, readonly Flag[]> = {
-  create: ["client", "tenant", "plan", "name", "scopes", "models", "expires", "ttl", "json"],
+  create: ["client", "tenant", "plan", "name", "scopes", "models", "expires", "ttl", "gateway", "admin-key", "json"],
   list: ["client", "json"],
   revoke: ["gateway", "admin-key"],
   rotate: ["grace", "expires", "ttl", "gateway", "admin-key", "json"],
@@ -125,7 +129,7 @@ export interface Gateway {
 
 export type Command =
   | { kind: "help" }
-  | { kind: "create"; where: Location; fields: KeyFields; json: boolean }
+  | { kind: "create"; where: Location; fields: KeyFields; gateway?: Gateway | undefined; json: boolean }
   | { kind: "list"; where: Location; client?: string | undefined; json: boolean }
   | { kind: "revoke"; where: Location; keyId: string; gateway?: Gateway | undefined }
   | { kind: "rotate"; where: Location; keyId: string; graceMs: number; expires?: string | undefined; gateway?: Gateway | undefined; json: boolean };
@@ -156,6 +160,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   const where: Location = { remote: v.remote === true, env: v.env as string | undefined, config: (v.config as string | undefined) ?? "wrangler.toml", persistTo: v["persist-to"] as string | undefined };
   const json = v.json === true;
   const expires = expiryFrom(str("expires"), str("ttl"), now);
+  const gateway = (): Gateway | undefined => gatewayFrom(str("gateway") ?? env.AIGIS_GATEWAY_URL, str("admin-key") ?? env.AIGIS_ADMIN_KEY);
 
   if (command === "create") {
     if (rest.length > 0) throw new UsageError(`create takes no arguments (got "${rest[0]}")`);
@@ -168,7 +173,7 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     }
     if (expires !== undefined) fields.expires = expires;
     checkFields(fields);
-    return { kind: "create", where, fields, json };
+    return { kind: "create", where, fields, gateway: gateway(), json };
   }
   if (command === "list") {
     if (rest.length > 0) throw new UsageError(`list takes no arguments (got "${rest[0]}")`);
@@ -176,10 +181,9 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
   }
   if (rest.length !== 1) throw new UsageError(`${command} needs exactly one KEY_ID`);
   const keyId = parseKeyId(rest[0] as string);
-  const gateway = gatewayFrom(str("gateway") ?? env.AIGIS_GATEWAY_URL, str("admin-key") ?? env.AIGIS_ADMIN_KEY);
-  if (command === "revoke") return { kind: "revoke", where, keyId, gateway };
+  if (command === "revoke") return { kind: "revoke", where, keyId, gateway: gateway() };
   const grace = str("grace") ?? "24h";
-  return { kind: "rotate", where, keyId, graceMs: parseDuration(grace, "--grace"), expires, gateway, json };
+  return { kind: "rotate", where, keyId, graceMs: parseDuration(grace, "--grace"), expires, gateway: gateway(), json };
 }
 
 /**
@@ -281,6 +285,78 @@ export function rotation(old: KeyRecord, opts: { graceMs: number; expires?: stri
   const graceEnd = now + opts.graceMs;
   const current = old.expires === undefined ? Number.POSITIVE_INFINITY : Date.parse(old.expires);
   return { fields, oldEnds: new Date(current < graceEnd ? current : graceEnd).toISOString() };
+}
+
+/**
+ * A key change for the gateway's audit trail (`POST /admin/v1/audit/events`, src/admin/audit.ts).
+ * It names keys by key id only: never a key, never a whole hash.
+ */
+export interface KeyAuditEvent {
+  kind: "key";
+  action: "created" | "rotated";
+  client: string;
+  tenant: string;
+  detail: Record<string, string | number | boolean | null>;
+}
+
+/** The audit endpoint takes detail strings of up to 200 characters. */
+const detailText = (s: string): string => (s.length <= 200 ? s : `${s.slice(0, 199)}…`);
+
+/** The key id of a SHA-256 hash; anything else (a key, above all) is refused, so it never reaches an event. */
+function idOfHash(hash: string): string {
+  if (!/^[0-9a-f]{64}$/.test(hash)) throw new Error("an audit event names a key by the id of its SHA-256 hash only");
+  return keyIdOf(hash);
+}
+
+/** What `create` reports: the new key's id, plan, scopes and expiry. */
+export function createdEvent(fields: KeyFields, hash: string): KeyAuditEvent {
+  const detail = { key_id: idOfHash(hash), plan: fields.plan, scopes: detailText(fields.scopes.join(",")), expires: fields.expires ?? null };
+  return { kind: "key", action: "created", client: fields.client_id, tenant: fields.tenant, detail };
+}
+
+/**
+ * What `rotate` reports: the new key's id, the id of the key it replaces and when that one
+ * ends (`"now"` or a date); `old_key_changed: false` when changing the old key failed.
+ */
+export function rotatedEvent(fields: KeyFields, hash: string, old: { hash: string; ends: string; changed: boolean }): KeyAuditEvent {
+  const detail: KeyAuditEvent["detail"] = { key_id: idOfHash(hash), replaces: idOfHash(old.hash), old_key_ends: detailText(old.ends) };
+  if (!old.changed) detail.old_key_changed = false;
+  return { kind: "key", action: "rotated", client: fields.client_id, tenant: fields.tenant, detail };
+}
+
+/** A running gateway's answer to an admin POST; `body` is `{}` when the answer is not a JSON object. */
+export interface GatewayReply {
+  status: number;
+  body: Record<string, unknown>;
+}
+
+export function gatewayReply(status: number, text: string): GatewayReply {
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    // Not JSON: judged by the status alone.
+  }
+  return { status, body: typeof body === "object" && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : {} };
+}
+
+/**
+ * Why a gateway refused: the status, the OpenAI-shaped error's code and message (control
+ * characters replaced: it is shown on a terminal), and a hint for the usual causes.
+ * `notFound` is the hint for a 404, which means something else to each endpoint.
+ */
+export function refusal(reply: GatewayReply, notFound: string): string {
+  const error = reply.body.error;
+  const why =
+    typeof error === "object" && error !== null
+      ? `HTTP ${reply.status} ${cell(String((error as { code?: unknown }).code))}: ${cell(String((error as { message?: unknown }).message))}`
+      : `HTTP ${reply.status}`;
+  const hint =
+    reply.status === 401 ? " (the admin key was not accepted)"
+    : reply.status === 403 ? " (the admin key lacks the admin scope)"
+    : reply.status === 404 ? ` (${notFound})`
+    : "";
+  return `${why}${hint}`;
 }
 
 export type KeyStatus = "active" | "revoked" | "expired" | "invalid";
