@@ -323,11 +323,11 @@ describe("audit trail: which requests are security decisions (pure)", () => {
 
   it("keeps only numbers, names and ids in the detail", () => {
     const e = decisionEvent(
-      log({ clientId: "c", tenant: "t", decision: "block", errorCode: "prompt_blocked", status: 400, route: "chat", model: "m", ruleIds: ["firewall.injection.block", "firewall.pii.EMAIL"], firewall: { injection: 0.99, jailbreak: 0.1, entities: 1, entityTypes: "EMAIL:1", smuggled: 0, decoded: 0, chars: 120, escalated: false, tier2: "" } }),
+      log({ clientId: "c", tenant: "t", decision: "block", errorCode: "prompt_blocked", status: 400, route: "chat", model: "m", ruleIds: ["firewall.injection.block", "firewall.pii.EMAIL"], firewall: { injection: 0.98765, jailbreak: 0.1, entities: 1, entityTypes: "EMAIL:1", smuggled: 0, decoded: 0, chars: 120, escalated: false, tier2: "" } }),
       "ab".repeat(32),
       5,
     )!;
     expect(e).toMatchObject({ at: 5, kind: "decision", client: "c", tenant: "t", rule: "firewall.injection.block", action: "block", promptMac: "ab".repeat(32) });
-    expect(e.detail).toEqual({ request_id: "r1", status: 400, route: "chat", method: "POST", model: "m", error_code: "prompt_blocked", rule_ids: "firewall.injection.block,firewall.pii.EMAIL", injection: 0.99, jailbreak: 0.1, entity_types: "EMAIL:1" });
+    expect(e.detail).toEqual({ request_id: "r1", status: 400, route: "chat", method: "POST", model: "m", error_code: "prompt_blocked", rule_ids: "firewall.injection.block,firewall.pii.EMAIL", injection: 0.988, jailbreak: 0.1, entity_types: "EMAIL:1" });
   });
 });

@@ -50,6 +50,8 @@ export function auditAction(log: RequestLog): string | undefined {
   return undefined;
 }
 
+const round3 = (x: number): number => Math.round(x * 1000) / 1000;
+
 /** Detail values are clipped: one odd value must not make a record large. */
 const clip = (s: string, n = 200): string => (s.length > n ? s.slice(0, n) : s);
 
@@ -67,13 +69,13 @@ export function decisionEvent(log: RequestLog, promptMac: string | null, at: num
   if (log.errorCode !== "") detail.error_code = log.errorCode;
   if (log.ruleIds.length > 1) detail.rule_ids = clip(log.ruleIds.join(","), 500);
   if (log.firewall !== undefined) {
-    detail.injection = log.firewall.injection;
-    detail.jailbreak = log.firewall.jailbreak;
+    detail.injection = round3(log.firewall.injection);
+    detail.jailbreak = round3(log.firewall.jailbreak);
     if (log.firewall.entityTypes !== "") detail.entity_types = clip(log.firewall.entityTypes);
   }
   if (log.output !== undefined && log.output.findings > 0) detail.output = clip(log.output.summary);
   if (log.probe !== undefined && log.probe.action !== "allow") {
-    detail.probe_score = log.probe.score;
+    detail.probe_score = round3(log.probe.score);
     detail.probe_reasons = clip(log.probe.reasons);
   }
   return {
