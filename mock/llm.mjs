@@ -11,6 +11,8 @@
  *   POST …/v1/embeddings        deterministic unit vectors (8 dims or `dimensions`), float or base64
  *   POST …/v1/completions       legacy completion echoing each prompt
  *   GET  …/v1/models[/id]       mock-gpt, mock-gpt-mini, mock-embed, mock-instruct
+ *   …/v1/files, …/v1/fine_tuning/jobs   uploads, downloads and fine-tuning jobs, in memory per
+ *                               mock instance (mock/files.mjs)
  *   anything else               404, OpenAI-shaped
  *
  * Tokens are approximated as whitespace-separated words (see wire.mjs `tokenize`): the reply to
@@ -51,13 +53,16 @@
  */
 import { MAX_WAIT_MS, CHUNK_BYTES, fillerBody, sleep, sseEvent, sseResponse, take } from "./stream.mjs";
 import { LogitRequestError, logitChat, logitCompletion, parseLogitModel } from "./logits.mjs";
+import { createFileStore } from "./files.mjs";
 import {
+  ApiError,
   CREATED,
   chatWire,
   completionWire,
   countTokens,
   embedVector,
   float32Base64,
+  json,
   makeReply,
   newId,
   responsesWire,
@@ -78,28 +83,6 @@ const HUGE_MARK = "@@aigis-mock-huge@@";
 const FEW = 3;
 const SLOW_MS = 150;
 
-/** An error answered with the OpenAI error shape; thrown by request validation. */
-class ApiError extends Error {
-  /**
-   * @param {number} status
-   * @param {string} message
-   * @param {{ type?: string, code?: string | null, param?: string | null, headers?: Record<string, string> }} [more]
-   */
-  constructor(status, message, { type = "invalid_request_error", code = null, param = null, headers = {} } = {}) {
-    super(message);
-    this.status = status;
-    this.type = type;
-    this.code = code;
-    this.param = param;
-    this.headers = headers;
-  }
-
-  toResponse() {
-    const error = { message: this.message, type: this.type, code: this.code, param: this.param };
-    return json({ error }, this.status, new Headers(this.headers));
-  }
-}
-
 /**
  * Creates the mock LLM handler.
  * @param {{ expectedKey?: string, chunkDelayMs?: number }} [options]
@@ -119,16 +102,20 @@ export function createMockLlm({ expectedKey, chunkDelayMs = 0 } = {}) {
     throw new TypeError("expectedKey must be a non-empty string");
   }
   if (!Number.isFinite(chunkDelayMs) || chunkDelayMs < 0) throw new RangeError("chunkDelayMs must be a number >= 0");
+  const files = createFileStore();
 
   return async function mockLlm(request) {
     // Read the whole body before answering anything: workerd logs an error for an unread body.
-    const raw = await request.text();
+    const bytes = new Uint8Array(await request.arrayBuffer());
     try {
       if (expectedKey !== undefined && !presentsKey(request.headers, expectedKey)) {
         throw new ApiError(401, "Incorrect API key provided.", { code: "invalid_api_key" });
       }
       const url = new URL(request.url);
       const path = url.pathname.replace(/\/+$/, "");
+      const stored = await files(request, path, bytes);
+      if (stored !== undefined) return stored;
+      const raw = new TextDecoder().decode(bytes);
       if (request.method === "GET") {
         if (path.endsWith("/v1/models")) return json({ object: "list", data: MODELS.map(modelObject) });
         const one = /\/v1\/models\/([^/]+)$/.exec(path);
@@ -430,10 +417,4 @@ function intParam(body, name, min, max = Number.MAX_SAFE_INTEGER) {
     throw new ApiError(400, `Invalid '${name}': expected an integer from ${min} to ${max}.`, { code: "invalid_value", param: name });
   }
   return value;
-}
-
-/** @param {unknown} value @param {number} [status] @param {Headers} [headers] */
-function json(value, status = 200, headers = new Headers()) {
-  headers.set("content-type", "application/json");
-  return new Response(JSON.stringify(value), { status, headers });
 }

@@ -5,7 +5,7 @@
  */
 import { after, before, describe, test } from "node:test";
 import assert from "node:assert/strict";
-import OpenAI from "openai";
+import OpenAI, { toFile } from "openai";
 import { createMockLlm } from "./llm.mjs";
 import { startMockServer } from "./server.mjs";
 import { tokenize } from "./wire.mjs";
@@ -77,7 +77,7 @@ describe("routes and keys", () => {
   });
 
   test("unknown route: 404 OpenAI-shaped", async () => {
-    const res = await post("/files", {});
+    const res = await post("/audio/speech", {});
     assert.equal(res.status, 404);
     assert.equal((await errorOf(res)).type, "invalid_request_error");
   });
@@ -564,5 +564,35 @@ describe("the official openai SDK reads the wire format", () => {
     const models = [];
     for await (const m of client.models.list()) models.push(m.id);
     assert.ok(models.includes("mock-gpt"));
+  });
+
+  test("files and fine-tuning: upload, list, content, a job that has succeeded by the next GET, delete", async () => {
+    const jsonl = '{"messages":[{"role":"user","content":"hi"},{"role":"assistant","content":"hello"}]}\n';
+    const file = await client.files.create({ file: await toFile(Buffer.from(jsonl), "train.jsonl"), purpose: "fine-tune" });
+    assert.equal(file.object, "file");
+    assert.equal(file.bytes, Buffer.byteLength(jsonl));
+    const listed = [];
+    for await (const f of client.files.list({ purpose: "fine-tune" })) listed.push(f.id);
+    assert.ok(listed.includes(file.id));
+    assert.equal(await (await client.files.content(file.id)).text(), jsonl);
+
+    const job = await client.fineTuning.jobs.create({ model: "mock-gpt", training_file: file.id, suffix: "t" });
+    assert.equal(job.status, "queued");
+    const done = await client.fineTuning.jobs.retrieve(job.id);
+    assert.equal(done.status, "succeeded");
+    assert.match(done.fine_tuned_model ?? "", /^ft:mock-gpt:aigis-mock:t:/);
+    assert.equal(done.result_files.length, 1);
+    await assert.rejects(client.fineTuning.jobs.cancel(job.id), OpenAI.BadRequestError);
+
+    assert.deepEqual(await client.files.delete(file.id), { id: file.id, object: "file", deleted: true });
+    await assert.rejects(client.files.retrieve(file.id), OpenAI.NotFoundError);
+    // Only `file` and `purpose` are accepted, and a job needs a training file.
+    const form = new FormData();
+    form.append("purpose", "fine-tune");
+    form.append("file", new File([jsonl], "t.jsonl"));
+    form.append("expires_after", "3600");
+    const extra = await fetch(`${mock.url}/files`, { method: "POST", headers: { authorization: `Bearer ${KEY}` }, body: form });
+    assert.equal((await errorOf(extra)).param, "expires_after");
+    await assert.rejects(client.fineTuning.jobs.create({ model: "mock-gpt", training_file: "file-missing" }), OpenAI.BadRequestError);
   });
 });

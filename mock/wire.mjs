@@ -1,7 +1,8 @@
 // @ts-check
 /**
  * The OpenAI wire format as the mock LLM writes it: bodies and SSE event sequences for
- * Chat Completions, Responses, legacy Completions and Embeddings, plus the word "tokenizer".
+ * Chat Completions, Responses, legacy Completions and Embeddings, plus the word "tokenizer"
+ * and the error shape (`ApiError`) every mock route answers with.
  * Pure functions of their inputs (ids aside), so they are easy to read against the API reference.
  */
 import { sseEvent } from "./stream.mjs";
@@ -278,4 +279,32 @@ export function float32Base64(vector) {
   let binary = "";
   for (const byte of new Uint8Array(view.buffer)) binary += String.fromCharCode(byte);
   return btoa(binary);
+}
+
+/** An error answered with the OpenAI error shape; thrown by request validation. */
+export class ApiError extends Error {
+  /**
+   * @param {number} status
+   * @param {string} message
+   * @param {{ type?: string, code?: string | null, param?: string | null, headers?: Record<string, string> }} [more]
+   */
+  constructor(status, message, { type = "invalid_request_error", code = null, param = null, headers = {} } = {}) {
+    super(message);
+    this.status = status;
+    this.type = type;
+    this.code = code;
+    this.param = param;
+    this.headers = headers;
+  }
+
+  toResponse() {
+    const error = { message: this.message, type: this.type, code: this.code, param: this.param };
+    return json({ error }, this.status, new Headers(this.headers));
+  }
+}
+
+/** @param {unknown} value @param {number} [status] @param {Headers} [headers] */
+export function json(value, status = 200, headers = new Headers()) {
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(value), { status, headers });
 }

@@ -87,7 +87,7 @@ async function keyTools() {
 
 /** The two local keys: one for clients, one for operators (admin scope). */
 const LOCAL_KEYS = /** @type {const} */ ({
-  demo: { client_id: "demo", tenant: "local", name: "Demo key", plan: "demo", scopes: ["chat"] },
+  demo: { client_id: "demo", tenant: "local", name: "Demo key", plan: "demo", scopes: ["chat", "files", "fine_tune"] },
   admin: { client_id: "local-admin", tenant: "local", name: "Local admin key", plan: "demo", scopes: ["admin"] },
 });
 
@@ -242,6 +242,8 @@ async function main() {
   console.log(`Demo key: ${keys.demo.key}`);
   console.log(`Admin key: ${keys.admin.key}`);
   console.log(`curl -s ${gateway}/v1/chat/completions -H "Authorization: Bearer ${keys.demo.key}" -H "Content-Type: application/json" -d '${body}'`);
+  // Files and fine-tuning (docs/training-data.md): upload a JSONL training file, then start a job with its id.
+  console.log(`curl -s ${gateway}/v1/files -H "Authorization: Bearer ${keys.demo.key}" -F purpose=fine-tune -F file=@train.jsonl`);
 }
 
 main().catch((err) => fail(err instanceof Error ? (err.stack ?? err.message) : String(err)));

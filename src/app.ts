@@ -9,6 +9,10 @@
  *   probing score: src/extraction) -> input firewall ->
  *   output protection (set up) -> forward (output checks applied to the body or to each
  *   stream event) -> settle usage
+ *
+ * Files and fine-tuning run the same stages (their body limit is `max_upload_bytes`, their
+ * parse stage reads multipart, authorise checks the `files` / `fine_tune` scopes; the
+ * firewall and output protection pass them by) and end in src/files, which checks ownership.
  */
 import { Hono } from "hono";
 import { auditReport, postAuditEvents } from "./admin/audit";
@@ -21,6 +25,8 @@ import { overview } from "./dashboard/overview";
 import { page, script, styles } from "./dashboard/page";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
+import { deleteFile, fileContent, listFiles, retrieveFile, uploadFile } from "./files/files";
+import { cancelJob, createJob, listJobs, retrieveJob } from "./files/jobs";
 import { admission } from "./middleware/admission";
 import { analytics } from "./middleware/analytics";
 import { auditTrail } from "./middleware/audit";
@@ -69,6 +75,18 @@ app.post("/v1/responses", forwardRequest);
 app.post("/v1/embeddings", forwardRequest);
 app.post("/v1/completions", forwardRequest);
 // usage settles after the response (or stream) has ended (waitUntil).
+
+// Files and fine-tuning (src/files, docs/training-data.md): the same stages, then the
+// handler checks that the object is the caller's; training files pass the intake hook.
+app.post("/v1/files", uploadFile);
+app.get("/v1/files", listFiles);
+app.get("/v1/files/:id", retrieveFile);
+app.delete("/v1/files/:id", deleteFile);
+app.get("/v1/files/:id/content", fileContent);
+app.post("/v1/fine_tuning/jobs", createJob);
+app.get("/v1/fine_tuning/jobs", listJobs);
+app.get("/v1/fine_tuning/jobs/:id", retrieveJob);
+app.post("/v1/fine_tuning/jobs/:id/cancel", cancelJob);
 
 // Operator endpoints: the same credentials, plus the admin scope.
 app.use("/admin/v1/*", bodyLimit());

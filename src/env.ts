@@ -18,6 +18,7 @@ import type { Route } from "./routes";
 import type { Limits } from "./quota/limits";
 import type { ProbePolicy } from "./extraction/score";
 import type { DashboardSession } from "./dashboard/access";
+import type { ListQuery, ObjectTarget, UploadedFile } from "./files/request";
 
 const ProviderSchema = z.strictObject({
   /** Stable name used in `fallback` and analytics. */
@@ -52,6 +53,14 @@ export const ConfigSchema = z
     max_json_depth: z.number().int().min(4).max(512).default(64),
     /** Cap on a non-streamed upstream body and on the total bytes of a stream. */
     max_response_bytes: z.number().int().min(1024).max(512 * 1024 * 1024).default(32 * 1024 * 1024),
+    /**
+     * Uploads (POST /v1/files) above this many bytes get 413 before they are parsed. The whole
+     * file is held in memory to be scanned and re-sent, about three copies at the peak, and a
+     * Worker isolate has 128 MB: hence the default and the hard maximum (docs/configuration.md).
+     */
+    max_upload_bytes: z.number().int().min(1024).max(100 * 1024 * 1024).default(25 * 1024 * 1024),
+    /** The provider that stores files and runs fine-tuning jobs (an id from `providers`); default the first. */
+    files_provider: z.string().optional(),
     /** JWT / OIDC issuers whose access tokens are accepted besides API keys (docs/auth.md). */
     auth: z.strictObject({ jwt_issuers: JwtIssuerListSchema.default([]) }).prefault({}),
     /** The prompt firewall's deployment settings; its rules are in the rules document (docs/firewall.md). */
@@ -79,6 +88,9 @@ export const ConfigSchema = z
   .superRefine((cfg, ctx) => {
     const ids = new Set(cfg.providers.map((p) => p.id));
     if (ids.size !== cfg.providers.length) ctx.addIssue({ code: "custom", message: "provider ids must be unique", path: ["providers"] });
+    if (cfg.files_provider !== undefined && !ids.has(cfg.files_provider)) {
+      ctx.addIssue({ code: "custom", message: `files_provider "${cfg.files_provider}" is not a provider id`, path: ["files_provider"] });
+    }
     cfg.providers.forEach((p, i) => {
       if (p.fallback !== undefined && (!ids.has(p.fallback) || p.fallback === p.id)) {
         ctx.addIssue({ code: "custom", message: `fallback "${p.fallback}" is not another provider`, path: ["providers", i, "fallback"] });
@@ -112,6 +124,12 @@ export interface AppVariables {
   probeDegrade: ProbePolicy["degrade"];
   /** Set on dashboard routes by `requireSession` (src/dashboard/access.ts). */
   dashboardSession: DashboardSession;
+  /** Files and fine-tuning: the operation and the path's object id (route stage, id already checked). */
+  objectOp: ObjectTarget;
+  /** POST /v1/files: the parsed upload (parse stage); job creation uses `body`. */
+  upload: UploadedFile;
+  /** GET /v1/files and GET /v1/fine_tuning/jobs: the validated query (parse stage). */
+  listQuery: ListQuery;
 }
 
 export interface ReservationRef {

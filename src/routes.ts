@@ -2,16 +2,22 @@
  * The public surface: which paths exist, with which method, and where each is forwarded.
  * Anything not listed is 404; a listed path with another method is 405 with `Allow`.
  */
+import { OBJECT_IDS, type ObjectKind, type ObjectOp } from "./files/objects";
 
 /** Routes whose JSON body is validated and forwarded to a provider. */
 export type ApiRoute = "chat" | "responses" | "embeddings" | "completions";
-export type Route = ApiRoute | "models" | "usage" | "healthz" | "admin" | "dashboard";
+/** Files and fine-tuning jobs (src/files): objects the gateway records per client. */
+export type ObjectRoute = "files" | "fine_tuning";
+export type Route = ApiRoute | ObjectRoute | "models" | "usage" | "healthz" | "admin" | "dashboard";
+export type Method = "GET" | "POST" | "DELETE";
 
 export interface RouteSpec {
   readonly route: Route;
-  readonly method: "GET" | "POST";
+  readonly method: Method;
   /** Path appended to the provider's base URL (which already ends in /v1). */
   readonly upstreamPath?: string;
+  /** Files and fine-tuning: the operation (src/files). */
+  readonly op?: ObjectOp;
 }
 
 export const ROUTES: Readonly<Record<string, RouteSpec>> = {
@@ -36,6 +42,43 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/admin/v1/audit": { route: "admin", method: "GET" },
   "/admin/v1/audit/events": { route: "admin", method: "POST" },
 };
+
+/**
+ * OpenAI's files and fine-tuning paths: several methods on one path, and an object id as a
+ * path segment. The id's shape is checked by the route stage before anything looks it up.
+ */
+const OBJECT_OPS: readonly { pattern: RegExp; route: ObjectRoute; kind?: ObjectKind; ops: Partial<Record<Method, ObjectOp>> }[] = [
+  { pattern: /^\/v1\/files$/, route: "files", ops: { GET: "file.list", POST: "file.upload" } },
+  { pattern: /^\/v1\/files\/([^/]+)$/, route: "files", kind: "file", ops: { GET: "file.retrieve", DELETE: "file.delete" } },
+  { pattern: /^\/v1\/files\/([^/]+)\/content$/, route: "files", kind: "file", ops: { GET: "file.content" } },
+  { pattern: /^\/v1\/fine_tuning\/jobs$/, route: "fine_tuning", ops: { GET: "job.list", POST: "job.create" } },
+  { pattern: /^\/v1\/fine_tuning\/jobs\/([^/]+)$/, route: "fine_tuning", kind: "job", ops: { GET: "job.retrieve" } },
+  { pattern: /^\/v1\/fine_tuning\/jobs\/([^/]+)\/cancel$/, route: "fine_tuning", kind: "job", ops: { POST: "job.cancel" } },
+];
+
+/** The same, with each path's specs built once. */
+const OBJECT_PATHS = OBJECT_OPS.map((p) => ({
+  pattern: p.pattern,
+  kind: p.kind,
+  specs: Object.entries(p.ops).map(([method, op]): RouteSpec => ({ route: p.route, method: method as Method, op })),
+}));
+
+/** A known path: its spec per method, and the object id it names (not yet checked). */
+export interface PathMatch {
+  specs: readonly RouteSpec[];
+  id?: { kind: ObjectKind; value: string; param: string };
+}
+
+/** The specs of `path`, or undefined for a path the gateway does not serve. */
+export function matchPath(path: string): PathMatch | undefined {
+  if (Object.hasOwn(ROUTES, path)) return { specs: [ROUTES[path] as RouteSpec] };
+  for (const p of OBJECT_PATHS) {
+    const m = p.pattern.exec(path);
+    if (m === null) continue;
+    return p.kind === undefined ? { specs: p.specs } : { specs: p.specs, id: { kind: p.kind, value: m[1] ?? "", param: OBJECT_IDS[p.kind].param } };
+  }
+  return undefined;
+}
 
 export function isApiRoute(route: Route): route is ApiRoute {
   return route === "chat" || route === "responses" || route === "embeddings" || route === "completions";

@@ -21,6 +21,8 @@ export const TEST_CONFIG = {
   max_body_bytes: 256 * 1024,
   max_json_depth: 64,
   max_response_bytes: 1024 * 1024,
+  // Larger than max_body_bytes, as uploads are in a deployment, and small enough to test cheaply.
+  max_upload_bytes: 512 * 1024,
   // The fake second-stage classifier (mock/tier2.mjs) answers for the uncertain band.
   firewall: { tier2: { kind: "http", url: "http://tier2.test/classify", auth_secret: "TIER2_TOKEN", timeout_ms: 300 } },
 };

@@ -303,7 +303,7 @@ export type ExportHeader = z.infer<typeof HeaderSchema>;
 const RecordSchema = z.strictObject({
   seq: z.number().int(),
   at: z.number(),
-  kind: z.enum(["decision", "key", "rules", "audit"]),
+  kind: z.enum(["decision", "key", "rules", "audit", "data"]),
   client: z.string(),
   tenant: z.string(),
   rule: z.string(),

@@ -7,6 +7,9 @@
  * The object is a thin shell: the arithmetic is the pure engine in src/quota, and the state
  * it keeps is bounded (a few KB) and written to SQLite on every change, so an evicted or
  * restarted object continues exactly where it stopped (in-memory state alone would be lost).
+ *
+ * It also records which files and fine-tuning jobs are this client's (`owned_objects`): the
+ * provider sees one account for every client, so ownership exists only here (src/files).
  */
 import { DurableObject } from "cloudflare:workers";
 import { admit, emptyState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
@@ -14,6 +17,7 @@ import type { Limits, PriceTable } from "../quota/limits";
 import type { TemplateHint } from "../extraction/features";
 import type { ProbePolicy } from "../extraction/score";
 import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
+import type { ObjectKind, OwnedObject, OwnedPage } from "../files/objects";
 
 export interface AdmitRequest {
   /** SHA-256 hex of the API key used, or "" for credentials that are not revocable here. */
@@ -57,6 +61,9 @@ export interface ProbeAuditRecord {
   retryAfterS: number | null;
 }
 
+const OWNED_COLUMNS = "kind, id, created, purpose, bytes, sha256, filename, status";
+type OwnedRow = OwnedObject & Record<string, SqlStorageValue>;
+
 export class ClientState extends DurableObject<Env> {
   private revoked = new Set<string>();
   private quota: QuotaState = emptyState();
@@ -74,6 +81,9 @@ export class ClientState extends DurableObject<Env> {
       sql.exec("CREATE TABLE IF NOT EXISTS quota_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_audit (at INTEGER NOT NULL, request_id TEXT NOT NULL, action TEXT NOT NULL, enforced INTEGER NOT NULL, score REAL NOT NULL, reasons TEXT NOT NULL, retry_after_s INTEGER)");
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS owned_objects (kind TEXT NOT NULL, id TEXT NOT NULL, created INTEGER NOT NULL, purpose TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, filename TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (kind, id))",
+      );
       for (const row of sql.exec<{ hash: string }>("SELECT hash FROM revoked_keys")) this.revoked.add(row.hash);
       const saved = sql.exec<{ state: string }>("SELECT state FROM quota_state WHERE id = 1").toArray()[0];
       if (saved !== undefined) this.quota = JSON.parse(saved.state) as QuotaState;
@@ -199,5 +209,55 @@ export class ClientState extends DurableObject<Env> {
     // Not yet flushed records are the newest.
     const audit = [...this.audit].reverse().concat(rows).slice(0, limit);
     return { summary: probeSummary(this.probe, now, policy), stateBytes: probeStateSize(this.probe), audit };
+  }
+  /** Records objects the provider has accepted for this client; an id already recorded is kept as it is. */
+  async recordOwned(objects: OwnedObject[]): Promise<void> {
+    for (const o of objects) {
+      this.ctx.storage.sql.exec(
+        "INSERT INTO owned_objects (kind, id, created, purpose, bytes, sha256, filename, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO NOTHING",
+        o.kind, o.id, o.created, o.purpose, o.bytes, o.sha256, o.filename, o.status,
+      );
+    }
+  }
+
+  /** The object if this client owns it, else null. */
+  async ownedObject(kind: ObjectKind, id: string): Promise<OwnedObject | null> {
+    return this.ctx.storage.sql.exec<OwnedRow>(`SELECT ${OWNED_COLUMNS} FROM owned_objects WHERE kind = ? AND id = ?`, kind, id).toArray()[0] ?? null;
+  }
+
+  /**
+   * A page of this client's objects in the order they were recorded (newest first for
+   * `desc`), after the object `page.after`; an `after` the client does not own gives an empty page.
+   */
+  async listOwned(kind: ObjectKind, page: OwnedPage): Promise<{ data: OwnedObject[]; hasMore: boolean }> {
+    const desc = page.order === "desc";
+    const where = ["kind = ?"];
+    const args: (string | number)[] = [kind];
+    if (page.purpose !== undefined) {
+      where.push("purpose = ?");
+      args.push(page.purpose);
+    }
+    if (page.hidden.length > 0) {
+      where.push(`purpose NOT IN (${page.hidden.map(() => "?").join(", ")})`);
+      args.push(...page.hidden);
+    }
+    if (page.after !== undefined) {
+      where.push(`rowid ${desc ? "<" : ">"} (SELECT rowid FROM owned_objects WHERE kind = ? AND id = ?)`);
+      args.push(kind, page.after);
+    }
+    const rows = this.ctx.storage.sql
+      .exec<OwnedRow>(`SELECT ${OWNED_COLUMNS} FROM owned_objects WHERE ${where.join(" AND ")} ORDER BY rowid ${desc ? "DESC" : "ASC"} LIMIT ?`, ...args, page.limit + 1)
+      .toArray();
+    return { data: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
+  }
+
+  /** Sets the status the gateway last saw (a job's progress). */
+  async setOwnedStatus(kind: ObjectKind, id: string, status: string): Promise<void> {
+    this.ctx.storage.sql.exec("UPDATE owned_objects SET status = ? WHERE kind = ? AND id = ?", status, kind, id);
+  }
+
+  /** Forgets an object (a deleted file); true when it was this client's. */
+  async forgetOwned(kind: ObjectKind, id: string): Promise<boolean> {
+    return this.ctx.storage.sql.exec("DELETE FROM owned_objects WHERE kind = ? AND id = ?", kind, id).rowsWritten > 0;
   }
 }

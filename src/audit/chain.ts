@@ -24,8 +24,8 @@ export interface AuditRecord {
   seq: number;
   /** Milliseconds since the epoch. */
   at: number;
-  /** decision (block, redact, throttle, deny, auth failure ...), key (created, revoked), rules (pushed, loaded), audit (the trail itself: dropped, pruned). */
-  kind: "decision" | "key" | "rules" | "audit";
+  /** decision (block, redact, throttle, deny, auth failure ...), key (created, revoked), rules (pushed, loaded), audit (the trail itself: dropped, pruned), data (training files and jobs: provenance). */
+  kind: "decision" | "key" | "rules" | "audit" | "data";
   client: string;
   tenant: string;
   rule: string;

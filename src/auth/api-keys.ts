@@ -23,8 +23,9 @@ export function extractKey(headers: Headers): string | undefined {
   return x === null ? undefined : x.trim();
 }
 
-export async function sha256Hex(text: string): Promise<string> {
-  const digest = await crypto.subtle.digest("SHA-256", new TextEncoder().encode(text));
+/** SHA-256 (hex) of a string's UTF-8 bytes, or of bytes as given (uploaded files). */
+export async function sha256Hex(input: string | Uint8Array): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-256", typeof input === "string" ? new TextEncoder().encode(input) : input);
   let out = "";
   for (const b of new Uint8Array(digest)) out += b.toString(16).padStart(2, "0");
   return out;

@@ -2,7 +2,8 @@
  * Stage 6: authorise. What this client may call: the endpoint (plan routes), the model
  * (plan, tenant and key lists) and each parameter (the plan's parameter policy, which may
  * strip or clamp fields). Runs after validation so it sees a typed body, and before
- * admission so a refused request costs no quota.
+ * admission so a refused request costs no quota. Files and fine-tuning need the `files` or
+ * `fine_tune` scope (src/files/objects.ts); whose object it is, is checked by the handler.
  */
 import type { MiddlewareHandler } from "hono";
 import type { Identity } from "../auth/identity";
@@ -10,6 +11,7 @@ import { GatewayError } from "../errors";
 import { getConfig, type AppEnv } from "../env";
 import { modelAllowed } from "../policy/models";
 import { applyParamPolicy } from "../policy/params";
+import { requiredScopes } from "../files/objects";
 import { isApiRoute } from "../routes";
 import { planFor } from "../rules/schema";
 import { providerChain } from "../upstream/providers";
@@ -35,6 +37,17 @@ export function authorise(): MiddlewareHandler<AppEnv> {
     };
     if (route !== "healthz" && !(plan.routes as readonly string[]).includes(route)) {
       refuse(new GatewayError("route_not_allowed", { detail: `plan ${identity.plan} lacks route ${route}` }));
+    }
+    const op = c.var.objectOp?.op;
+    if (op !== undefined) {
+      // Scopes belong to the credential, like `admin`: never shadowed (docs/training-data.md).
+      const scopes = requiredScopes(op, op === "file.upload" ? c.var.upload.purpose : undefined);
+      if (!scopes.some((s) => identity.scopes.includes(s))) throw new GatewayError("insufficient_scope", { detail: `missing scope ${scopes.join(" or ")}` });
+      // The base model of a fine-tuning job is a model like any other: the plan's lists apply.
+      if (op === "job.create" && !modelAllowed(rules, { plan, tenant: identity.tenant, own: identity.models }, String(c.var.body.model))) {
+        refuse(new GatewayError("model_not_allowed", { param: "model", detail: "fine-tuning base model not in plan/tenant/key list" }));
+      }
+      return next();
     }
     if (!isApiRoute(route)) return next();
 

@@ -1,7 +1,9 @@
 /**
  * Stage 3: body size limit. Refuses an oversized body with 413 before a byte of it is
  * parsed: first by Content-Length, then while reading (a chunked body has none). The
- * bytes read are kept for the parse stage, so the body is read exactly once.
+ * bytes read are kept for the parse stage, so the body is read exactly once. Uploads to
+ * POST /v1/files are capped by `max_upload_bytes` instead of `max_body_bytes`; either way no
+ * more than the cap is ever buffered.
  */
 import type { MiddlewareHandler } from "hono";
 import { GatewayError } from "../errors";
@@ -14,7 +16,9 @@ import { readUpTo } from "../util/bytes";
 export function bodyLimit(): MiddlewareHandler<AppEnv> {
   return async function bodyLimitStage(c, next) {
     if (c.req.method !== "POST") return next();
-    const max = getConfig(c.env).max_body_bytes;
+    const config = getConfig(c.env);
+    // File uploads get their own, larger cap; every other body keeps the small one.
+    const max = c.var.objectOp?.op === "file.upload" ? config.max_upload_bytes : config.max_body_bytes;
     const declared = c.req.header("content-length");
     if (declared !== undefined && (!/^\d{1,12}$/.test(declared) || Number(declared) > max)) {
       throw new GatewayError("request_too_large", { detail: `content-length ${declared.slice(0, 16)}` });

@@ -51,7 +51,8 @@ export const ParamPolicySchema = z.strictObject({
 });
 export type ParamPolicy = z.infer<typeof ParamPolicySchema>;
 
-export const ROUTE_NAMES = ["chat", "responses", "embeddings", "completions", "models", "usage"] as const;
+/** Files and fine-tuning also need the `files` or `fine_tune` scope on the credential (docs/training-data.md). */
+export const ROUTE_NAMES = ["chat", "responses", "embeddings", "completions", "models", "usage", "files", "fine_tuning"] as const;
 
 export const PlanSchema = z.strictObject({
   unknown_fields: UnknownFieldPolicySchema.default("reject"),

@@ -31,7 +31,7 @@ function safeParam(v: unknown): string | null {
 }
 
 /** Maps a provider's non-2xx answer (after fallbacks) to the gateway's error. */
-async function providerError(call: UpstreamCall, provider: Provider): Promise<GatewayError> {
+export async function providerError(call: UpstreamCall, provider: Provider): Promise<GatewayError> {
   const status = call.response.status;
   const detail = `provider ${provider.id}: status ${status}`;
   let param: string | null = null;

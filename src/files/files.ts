@@ -1,0 +1,114 @@
+/**
+ * The /v1/files handlers. The pipeline has already checked the route, the size, the caller,
+ * the multipart parts or the query, the scope and the caller's revocation status
+ * (docs/pipeline.md); these handlers check ownership and talk to the files provider.
+ *
+ * `GET /v1/files` is answered from the caller's own records (src/admission/client-state.ts),
+ * not from the provider's list: that list is the whole account's, and filtering its pages
+ * would give short or empty pages and cost a provider call per page of other clients' files.
+ * Everything a file object holds is fixed at upload except the deprecated `status`, which a
+ * list reports as `processed`; `GET /v1/files/{id}` asks the provider.
+ */
+import type { Context } from "hono";
+import { sha256Hex } from "../auth/api-keys";
+import { GatewayError } from "../errors";
+import { getConfig, type AppEnv } from "../env";
+import { scanUpload, type IntakeStatus } from "./intake";
+import { hiddenPurposes, type OwnedObject } from "./objects";
+import { listOwned, owners, recordOwned, requireOwned } from "./ownership";
+import { callFiles, createdAt, createdId, objectResponse, readBody, readObject } from "./provider";
+import { clipText, recordData } from "./provenance";
+import { clientHeaders } from "../upstream/headers";
+
+/** Purposes the intake does not scan are recorded with this status. */
+const UNSCANNED = "unscanned";
+
+/** POST /v1/files: scan (training data), forward exactly `file` and `purpose`, record the owner. */
+export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
+  const upload = c.var.upload;
+  const sha256 = await sha256Hex(upload.bytes);
+  const provenance = { sha256, bytes: upload.bytes.byteLength, purpose: upload.purpose, filename: clipText(upload.filename) };
+  let forward = upload.bytes;
+  let status: IntakeStatus | typeof UNSCANNED = UNSCANNED;
+  if (upload.purpose === "fine-tune") {
+    const scan = await scanUpload(c, upload);
+    status = scan.status;
+    if (scan.forward === null || scan.status === "quarantined" || scan.status === "rejected") {
+      recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status });
+      throw new GatewayError("training_file_rejected", { detail: `intake: ${scan.status}` });
+    }
+    forward = scan.forward;
+  }
+  const forwardedSha = forward === upload.bytes ? sha256 : await sha256Hex(forward);
+
+  // Rebuilt from the parsed parts, so the provider gets these two and nothing else.
+  const form = new FormData();
+  form.append("purpose", upload.purpose);
+  form.append("file", new File([forward], upload.filename, { type: "application/octet-stream" }));
+  const fc = await callFiles(c, "POST", "/files", form);
+  const value = await readObject(fc, c);
+  const id = createdId("file", value, fc.provider);
+  const row: OwnedObject = { kind: "file", id, created: createdAt(value), purpose: upload.purpose, bytes: forward.byteLength, sha256: forwardedSha, filename: upload.filename, status };
+  await recordOwned(c, [row], () => callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel()));
+  if (upload.purpose === "fine-tune") {
+    recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status });
+  }
+  return objectResponse(value, fc);
+}
+
+/** The OpenAI file object of a recorded file. */
+function fileObject(row: OwnedObject): Record<string, unknown> {
+  return { id: row.id, object: "file", bytes: row.bytes, created_at: row.created, filename: row.filename, purpose: row.purpose, status: "processed" };
+}
+
+/** GET /v1/files: the caller's files only, of the purposes its scopes cover. */
+export async function listFiles(c: Context<AppEnv>): Promise<Response> {
+  const q = c.var.listQuery;
+  const page = await listOwned(c, "file", { ...q, hidden: hiddenPurposes(c.var.identity.scopes) });
+  const data = page.data.map(fileObject);
+  return objectResponse({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore }, undefined);
+}
+
+/** The path's id; the route stage has checked its shape. */
+export function pathId(c: Context<AppEnv>): string {
+  return c.var.objectOp.id as string;
+}
+
+/** GET /v1/files/{id} */
+export async function retrieveFile(c: Context<AppEnv>): Promise<Response> {
+  const id = pathId(c);
+  await requireOwned(c, "file", id);
+  const fc = await callFiles(c, "GET", `/files/${id}`);
+  return objectResponse(await readObject(fc, c, "file_not_found"), fc);
+}
+
+/**
+ * GET /v1/files/{id}/content: the bytes as the provider sends them, capped at the larger of
+ * `max_response_bytes` and `max_upload_bytes` (a client can read back what it could upload).
+ */
+export async function fileContent(c: Context<AppEnv>): Promise<Response> {
+  const id = pathId(c);
+  await requireOwned(c, "file", id);
+  const config = getConfig(c.env);
+  const fc = await callFiles(c, "GET", `/files/${id}/content`);
+  const bytes = await readBody(fc, c, "file_not_found", Math.max(config.max_response_bytes, config.max_upload_bytes));
+  const headers = clientHeaders(fc.call.response.headers);
+  if (!headers.has("content-type")) headers.set("content-type", "application/octet-stream");
+  return new Response(bytes, { status: 200, headers });
+}
+
+/** DELETE /v1/files/{id}: deleted at the provider, then forgotten (also when the provider no longer has it). */
+export async function deleteFile(c: Context<AppEnv>): Promise<Response> {
+  const id = pathId(c);
+  await requireOwned(c, "file", id);
+  const fc = await callFiles(c, "DELETE", `/files/${id}`);
+  let value: Record<string, unknown>;
+  try {
+    value = await readObject(fc, c, "file_not_found");
+  } catch (err) {
+    if (err instanceof GatewayError && err.code === "file_not_found") await owners(c, (s) => s.forgetOwned("file", id));
+    throw err;
+  }
+  await owners(c, (s) => s.forgetOwned("file", id));
+  return objectResponse(value, fc);
+}

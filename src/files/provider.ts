@@ -1,0 +1,89 @@
+/**
+ * Files and fine-tuning calls to the provider, on the backbone's upstream code: the same
+ * credentials, header allowlists, timeouts, no redirects and size caps (src/upstream).
+ *
+ * One provider holds every file and job (`files_provider`, default the first): a file lives
+ * in one provider account, so a fallback would scatter a client's objects, and a job must run
+ * where its training file is. There is therefore no fallback here.
+ */
+import type { Context } from "hono";
+import { GatewayError, type ErrorCode } from "../errors";
+import { getConfig, providerKey, type AppEnv, type Config, type Provider } from "../env";
+import { callProvider, readCapped, type UpstreamCall } from "../upstream/fetch";
+import { providerError } from "../upstream/forward";
+import { clientHeaders, upstreamHeaders } from "../upstream/headers";
+import { isObjectId, type ObjectKind } from "./objects";
+
+/** The provider configured for files and fine-tuning. */
+export function filesProvider(config: Config): Provider {
+  const id = config.files_provider;
+  // The config schema guarantees a provider and that `files_provider` names one.
+  return (id === undefined ? config.providers[0] : config.providers.find((p) => p.id === id)) as Provider;
+}
+
+export interface FilesCall {
+  call: UpstreamCall;
+  provider: Provider;
+}
+
+/** One call to the files provider. A FormData body gets its multipart boundary from the runtime. */
+export async function callFiles(c: Context<AppEnv>, method: "GET" | "POST" | "DELETE", path: string, body?: string | FormData): Promise<FilesCall> {
+  const provider = filesProvider(getConfig(c.env));
+  const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.var.requestId);
+  if (typeof body !== "string") headers.delete("content-type");
+  c.var.log.provider = provider.id;
+  const call = await callProvider(provider, { method, path, headers, ...(body === undefined ? {} : { body }) }, c.req.raw.signal);
+  c.var.log.upstreamLatencyMs = call.latencyMs;
+  return { call, provider };
+}
+
+/**
+ * The provider's answer as bytes, capped. A 404 becomes `notFound` (the object is gone at the
+ * provider), any other failure the backbone's mapping (provider messages are never relayed).
+ */
+export async function readBody({ call, provider }: FilesCall, c: Context<AppEnv>, notFound: ErrorCode | undefined, maxBytes: number): Promise<Uint8Array> {
+  const status = call.response.status;
+  if (status === 404 && notFound !== undefined) {
+    call.abort("not found");
+    await call.response.body?.cancel().catch(() => {});
+    throw new GatewayError(notFound, { detail: `provider ${provider.id}: status 404` });
+  }
+  if (status < 200 || status >= 300) throw await providerError(call, provider);
+  const bytes = await readCapped(call, maxBytes, provider.id);
+  c.var.log.responseBytes = bytes.byteLength;
+  return bytes;
+}
+
+const decoder = new TextDecoder();
+
+/** The provider's JSON object (a file, a job, a deletion). */
+export async function readObject(fc: FilesCall, c: Context<AppEnv>, notFound?: ErrorCode): Promise<Record<string, unknown>> {
+  const bytes = await readBody(fc, c, notFound, getConfig(c.env).max_response_bytes);
+  let value: unknown;
+  try {
+    value = JSON.parse(decoder.decode(bytes));
+  } catch {
+    throw new GatewayError("upstream_error", { detail: `provider ${fc.provider.id}: response is not JSON` });
+  }
+  if (typeof value !== "object" || value === null || Array.isArray(value)) throw new GatewayError("upstream_error", { detail: `provider ${fc.provider.id}: response is not an object` });
+  return value as Record<string, unknown>;
+}
+
+/** The id of an object the provider created; one the gateway could not address later is an error. */
+export function createdId(kind: ObjectKind, value: Record<string, unknown>, provider: Provider): string {
+  if (!isObjectId(kind, value.id)) throw new GatewayError("upstream_error", { detail: `provider ${provider.id}: created ${kind} has no well-formed id` });
+  return value.id;
+}
+
+/** `created_at` in Unix seconds, or now when the provider gave none. */
+export function createdAt(value: Record<string, unknown>): number {
+  const t = value.created_at;
+  return typeof t === "number" && Number.isSafeInteger(t) && t > 0 ? t : Math.floor(Date.now() / 1000);
+}
+
+/** A JSON answer with the provider's allowlisted headers. */
+export function objectResponse(value: unknown, from: FilesCall | undefined): Response {
+  const headers = from === undefined ? new Headers() : clientHeaders(from.call.response.headers);
+  headers.set("content-type", "application/json");
+  return new Response(JSON.stringify(value), { status: 200, headers });
+}
