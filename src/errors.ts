@@ -88,6 +88,11 @@ export interface GatewayErrorOptions {
   detail?: string;
   /** Extra response headers (Retry-After, Allow, WWW-Authenticate ...). */
   headers?: Record<string, string>;
+  /**
+   * A client-safe report sent beside `error` (the intake scan's findings: line numbers, rule
+   * ids and counts, never the data). SDKs ignore unknown top-level fields.
+   */
+  report?: { name: string; value: unknown };
 }
 
 export class GatewayError extends Error {
@@ -96,6 +101,7 @@ export class GatewayError extends Error {
   readonly detail: string | undefined;
   readonly headers: Record<string, string>;
   readonly publicMessage: string;
+  readonly report: GatewayErrorOptions["report"];
 
   constructor(code: ErrorCode, opts: GatewayErrorOptions = {}) {
     super(opts.detail ?? code);
@@ -105,6 +111,7 @@ export class GatewayError extends Error {
     this.detail = opts.detail;
     this.headers = opts.headers ?? {};
     this.publicMessage = opts.message ?? ERRORS[code].message;
+    this.report = opts.report;
   }
 
   get status(): number {
@@ -132,5 +139,6 @@ export function errorResponse(err: GatewayError, requestId: string): Response {
   headers.set("x-request-id", requestId);
   headers.set("x-should-retry", String(ERRORS[err.code].retry));
   headers.set("cache-control", "no-store");
-  return new Response(JSON.stringify(errorBody(err)), { status: err.status, headers });
+  const body = err.report === undefined ? errorBody(err) : { ...errorBody(err), [err.report.name]: err.report.value };
+  return new Response(JSON.stringify(body), { status: err.status, headers });
 }

@@ -4,7 +4,7 @@
  * trail, and the `openai` SDK unchanged. The mock upstream (mock/files.mjs) stores files
  * for one account, as a provider does: every separation between clients is the gateway's.
  */
-import { env, SELF } from "cloudflare:test";
+import { env, runInDurableObject, SELF } from "cloudflare:test";
 import OpenAI, { toFile } from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../src/auth/api-keys";
@@ -12,6 +12,9 @@ import { auditLog } from "../src/audit/writer";
 import type { ChainedRecord } from "../src/audit/chain";
 import { recordOwned, requireOwned } from "../src/files/ownership";
 import { resetRulesCache, RULES_KEY } from "../src/rules/store";
+import type { ClientState } from "../src/admission/client-state";
+import type { ClientReport } from "../src/files/intake";
+import { cleanExamples, fakeSecrets, poisonedFile, toJsonl } from "../scripts/lib/intake-gen";
 import { errorOf, seedKey, testKey } from "./helpers";
 
 const BOTH = ["files", "fine_tune"];
@@ -288,7 +291,7 @@ describe("upload size and multipart", () => {
   it("uploads have their own cap, above the JSON cap, enforced by Content-Length and while reading", async () => {
     const a = await client();
     // 300 KB: over max_body_bytes (256 KiB), under max_upload_bytes (512 KiB).
-    const big = `${JSON.stringify({ messages: [{ role: "user", content: "x".repeat(300 * 1024) }] })}\n`;
+    const big = `${JSON.stringify({ messages: [{ role: "user", content: "lorem ipsum ".repeat(25 * 1024) }, { role: "assistant", content: "ok" }] })}\n`;
     expect((await upload(a.key, big)).bytes).toBe(big.length);
 
     const tooBig = new Uint8Array(600 * 1024).fill(97);
@@ -380,10 +383,93 @@ describe("intake hook and provenance", () => {
     const sha = await sha256Hex(JSONL);
     const [accepted] = await dataRecords(a.id, "file_accepted");
     expect(accepted!.tenant).toBe("tenant-a");
-    expect(accepted!.detail).toEqual({ file_id: file.id, sha256: sha, bytes: file.bytes, purpose: "fine-tune", filename: "train.jsonl", status: "accepted" });
+    expect(accepted!.detail).toEqual({ file_id: file.id, sha256: sha, bytes: file.bytes, purpose: "fine-tune", filename: "train.jsonl", status: "accepted", findings: "" });
     const job = (await (await createJob(a.key, { model: "mock-gpt", training_file: file.id })).json()) as { id: string };
     const [created] = await dataRecords(a.id, "job_created");
     expect(created!.detail).toMatchObject({ job_id: job.id, training_file: file.id, training_sha256: sha, model: "mock-gpt" });
+  });
+});
+
+describe("the intake scan through the gateway", () => {
+  const ownedFiles = async (key: string) => ((await (await call("GET", "/v1/files", key)).json()) as { data: unknown[] }).data;
+  const rejected = async (key: string, bytes: Uint8Array<ArrayBuffer>) => {
+    const res = await call("POST", "/v1/files", key, { body: form(bytes) });
+    expect(res.status).toBe(400);
+    expect(res.headers.get("x-request-id")).toMatch(/.+/);
+    const body = (await res.json()) as { error: { code: string }; intake_report: ClientReport };
+    expect(body.error.code).toBe("training_file_rejected");
+    return body.intake_report;
+  };
+  const jsonl = (kind: Parameters<typeof poisonedFile>[0]) => {
+    const file = poisonedFile(kind, 11, 400);
+    return { file, bytes: toJsonl(file.examples) as Uint8Array<ArrayBuffer> };
+  };
+
+  it("accepts a clean generated file and forwards it unchanged", async () => {
+    const a = await client();
+    const bytes = toJsonl(cleanExamples(11, 400)) as Uint8Array<ArrayBuffer>;
+    const res = await call("POST", "/v1/files", a.key, { body: form(bytes) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-aigis-intake")).toBe("accepted; findings=0");
+    const { id } = (await res.json()) as { id: string };
+    expect(new Uint8Array(await (await call("GET", `/v1/files/${id}/content`, a.key)).arrayBuffer())).toEqual(bytes);
+  });
+
+  it("refuses a backdoor and an amplified behaviour with their lines in the report, and forwards nothing", async () => {
+    const a = await client();
+    for (const [kind, rule] of [["backdoor", "intake.backdoor"], ["amplification", "intake.duplicates"]] as const) {
+      const { file, bytes } = jsonl(kind);
+      const report = await rejected(a.key, bytes);
+      expect(report.verdict).toBe("quarantine");
+      const finding = report.findings.find((f) => f.rule === rule);
+      expect(finding, kind).toBeDefined();
+      expect(file.lines.slice(0, 5).every((l) => finding!.lines!.includes(l))).toBe(true);
+    }
+    expect(await ownedFiles(a.key)).toEqual([]);
+    const [r] = await dataRecords(a.id, "file_quarantined", 2);
+    expect(String(r!.detail.findings)).toMatch(/intake\.(backdoor|duplicates):1/);
+  });
+
+  it("refuses a file with secrets without echoing them, and a malformed line by its number", async () => {
+    const a = await client();
+    const report = await rejected(a.key, jsonl("secret").bytes);
+    expect(report.findings.some((f) => f.rule === "intake.secret")).toBe(true);
+    const { aws, openai } = fakeSecrets(11);
+    expect(JSON.stringify(report)).not.toContain(aws.slice(4, 16));
+    expect(JSON.stringify(report)).not.toContain(openai.slice(8, 30));
+    const good = toJsonl(cleanExamples(12, 5));
+    const bad = new TextEncoder().encode(`${new TextDecoder().decode(good)}{"messages": [\n`) as Uint8Array<ArrayBuffer>;
+    const malformed = await rejected(a.key, bad);
+    expect(malformed.findings.find((f) => f.rule === "intake.schema")?.line).toBe(6);
+  });
+
+  it("forwards a redacted copy of a file with PII, and keeps the client's history only for forwarded files", async () => {
+    const a = await client();
+    const history = () => runInDurableObject(env.CLIENT_STATE.get(env.CLIENT_STATE.idFromName(a.id)), (o: ClientState) => o.intakeHistory());
+    await rejected(a.key, jsonl("secret").bytes);
+    expect(await history()).toBeNull();
+    const { bytes } = jsonl("pii");
+    const res = await call("POST", "/v1/files", a.key, { body: form(bytes) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-aigis-intake")).toMatch(/^redacted; findings=[1-9]/);
+    const { id, bytes: size } = (await res.json()) as { id: string; bytes: number };
+    const forwarded = await (await call("GET", `/v1/files/${id}/content`, a.key)).text();
+    expect(new TextEncoder().encode(forwarded).byteLength).toBe(size);
+    expect(forwarded).not.toEqual(new TextDecoder().decode(bytes));
+    expect(forwarded).toMatch(/\[[A-Z_]+_\d+\]/);
+    for (const line of forwarded.trim().split("\n")) expect(() => JSON.parse(line)).not.toThrow();
+    expect(await history()).not.toBeNull();
+  });
+
+  it("in shadow mode forwards a poisoned file and records what would have happened", async () => {
+    await env.CONFIG_KV.put(RULES_KEY, JSON.stringify({ schema_version: 1, version: "intake-shadow", default_plan: { intake: { mode: "shadow" } } }));
+    resetRulesCache();
+    const a = await client();
+    const res = await call("POST", "/v1/files", a.key, { body: form(jsonl("backdoor").bytes) });
+    expect(res.status).toBe(200);
+    expect(res.headers.get("x-aigis-intake")).toMatch(/^accepted; findings=[1-9]/);
+    const [r] = await dataRecords(a.id, "file_accepted");
+    expect(String(r!.detail.findings)).toContain("intake.backdoor");
   });
 });
 

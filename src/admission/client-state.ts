@@ -81,6 +81,7 @@ export class ClientState extends DurableObject<Env> {
       sql.exec("CREATE TABLE IF NOT EXISTS quota_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_state (id INTEGER PRIMARY KEY CHECK (id = 1), state TEXT NOT NULL)");
       sql.exec("CREATE TABLE IF NOT EXISTS probe_audit (at INTEGER NOT NULL, request_id TEXT NOT NULL, action TEXT NOT NULL, enforced INTEGER NOT NULL, score REAL NOT NULL, reasons TEXT NOT NULL, retry_after_s INTEGER)");
+      sql.exec("CREATE TABLE IF NOT EXISTS intake_history (id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL)");
       sql.exec(
         "CREATE TABLE IF NOT EXISTS owned_objects (kind TEXT NOT NULL, id TEXT NOT NULL, created INTEGER NOT NULL, purpose TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, filename TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (kind, id))",
       );
@@ -211,6 +212,16 @@ export class ClientState extends DurableObject<Env> {
     return { summary: probeSummary(this.probe, now, policy), stateBytes: probeStateSize(this.probe), audit };
   }
   /** Records objects the provider has accepted for this client; an id already recorded is kept as it is. */
+  /** The summary of this client's forwarded training files (src/intake/drift.ts), as JSON; null before the first. */
+  async intakeHistory(): Promise<string | null> {
+    return this.ctx.storage.sql.exec<{ summary: string }>("SELECT summary FROM intake_history WHERE id = 1").toArray()[0]?.summary ?? null;
+  }
+
+  /** Replaces the summary after a training file was forwarded (a refused file never moves the baseline). */
+  async setIntakeHistory(summary: string): Promise<void> {
+    this.ctx.storage.sql.exec("INSERT OR REPLACE INTO intake_history (id, summary) VALUES (1, ?)", summary);
+  }
+
   async recordOwned(objects: OwnedObject[]): Promise<void> {
     for (const o of objects) {
       this.ctx.storage.sql.exec(

@@ -13,7 +13,7 @@ import type { Context } from "hono";
 import { sha256Hex } from "../auth/api-keys";
 import { GatewayError } from "../errors";
 import { getConfig, type AppEnv } from "../env";
-import { scanUpload, type IntakeStatus } from "./intake";
+import { findingsSummary, scanUpload, type IntakeStatus } from "./intake";
 import { hiddenPurposes, type OwnedObject } from "./objects";
 import { listOwned, owners, recordOwned, requireOwned } from "./ownership";
 import { callFiles, createdAt, createdId, objectResponse, readBody, readObject } from "./provider";
@@ -30,12 +30,15 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
   const provenance = { sha256, bytes: upload.bytes.byteLength, purpose: upload.purpose, filename: clipText(upload.filename) };
   let forward = upload.bytes;
   let status: IntakeStatus | typeof UNSCANNED = UNSCANNED;
+  let scan: Awaited<ReturnType<typeof scanUpload>> | undefined;
   if (upload.purpose === "fine-tune") {
-    const scan = await scanUpload(c, upload);
+    scan = await scanUpload(c, upload);
     status = scan.status;
-    if (scan.forward === null || scan.status === "quarantined" || scan.status === "rejected") {
-      recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status });
-      throw new GatewayError("training_file_rejected", { detail: `intake: ${scan.status}` });
+    const findings = findingsSummary(scan.report);
+    if (scan.forward === null) {
+      recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status, findings });
+      // The uploader gets the report: rule ids, line numbers and counts, never the data.
+      throw new GatewayError("training_file_rejected", { detail: `intake: ${scan.status} (${findings})`, report: { name: "intake_report", value: scan.report } });
     }
     forward = scan.forward;
   }
@@ -50,8 +53,13 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
   const id = createdId("file", value, fc.provider);
   const row: OwnedObject = { kind: "file", id, created: createdAt(value), purpose: upload.purpose, bytes: forward.byteLength, sha256: forwardedSha, filename: upload.filename, status };
   await recordOwned(c, [row], () => callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel()));
-  if (upload.purpose === "fine-tune") {
-    recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status });
+  if (scan !== undefined) {
+    await scan.commit();
+    recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status, findings: findingsSummary(scan.report) });
+    const res = objectResponse(value, fc);
+    // What the scan did, for clients that look (the body stays the provider's file object).
+    res.headers.set("x-aigis-intake", `${status}; findings=${scan.report.findings.length}`);
+    return res;
   }
   return objectResponse(value, fc);
 }

@@ -4,6 +4,7 @@
  * validates with it, and `npm run rules:schema` writes rules/schema.json for editors.
  * Later stages add sections here; every addition needs a default so old documents stay valid.
  */
+import { IntakePolicySchema } from "../intake/policy";
 import { z } from "zod";
 import { FirewallPolicySchema } from "../firewall/policy";
 import { ProbePolicySchema } from "../extraction/score";
@@ -68,6 +69,8 @@ export const PlanSchema = z.strictObject({
   output: OutputPolicySchema,
   /** Extraction defence: probe budget, probing score and graduated actions (docs/extraction-defence.md). */
   probing: ProbePolicySchema,
+  /** Training-data intake: the scan of fine-tuning files before they are forwarded (docs/training-data.md). */
+  intake: IntakePolicySchema,
   /**
    * `enforce` (default) or `shadow`, separately for the access policy (routes, models,
    * parameters) and for the limits: in shadow mode a refusal is recorded (analytics
