@@ -215,10 +215,11 @@ export function admission(): MiddlewareHandler<AppEnv> {
     let tenantLimits: Limits | undefined;
     if (tenantBudget !== undefined && req.quota !== undefined) {
       tenantLimits = tenantLimitsOf(tenantBudget, limits.allow_unpriced);
+      // The client's reservation must not leak when the tenant refuses or its object fails:
+      // released unless the tenant admits.
+      c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
       const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } });
       if (!tenant.ok) {
-        // The client's reservation must not leak when the tenant refuses.
-        c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
         const err = refusalError(tenant, "tenant");
         if (plan.mode.limits !== "shadow") throw err;
         c.var.log.decision = "shadow";
