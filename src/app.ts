@@ -17,6 +17,7 @@
 import { Hono } from "hono";
 import { auditReport, postAuditEvents } from "./admin/audit";
 import { revokeKey } from "./admin/keys";
+import { intakeReports } from "./admin/intake-reports";
 import { probingReport } from "./admin/probing";
 import { signalRules } from "./admin/rules-signal";
 import { usage } from "./admission/usage";
@@ -26,6 +27,7 @@ import { page, script, styles } from "./dashboard/page";
 import { errorResponse, toGatewayError } from "./errors";
 import type { AppEnv } from "./env";
 import { deleteFile, fileContent, listFiles, retrieveFile, uploadFile } from "./files/files";
+import { retrieveIntakeReport } from "./files/intake-reports";
 import { cancelJob, createJob, listJobs, retrieveJob } from "./files/jobs";
 import { admission } from "./middleware/admission";
 import { analytics } from "./middleware/analytics";
@@ -80,6 +82,8 @@ app.post("/v1/completions", forwardRequest);
 // handler checks that the object is the caller's; training files pass the intake hook.
 app.post("/v1/files", uploadFile);
 app.get("/v1/files", listFiles);
+// Before the :id routes, as in src/routes.ts: `intake_reports` is not a file id.
+app.get("/v1/files/intake_reports/:id", retrieveIntakeReport);
 app.get("/v1/files/:id", retrieveFile);
 app.delete("/v1/files/:id", deleteFile);
 app.get("/v1/files/:id/content", fileContent);
@@ -96,6 +100,7 @@ app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c
 app.post("/admin/v1/keys/revoke", revokeKey);
 app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
+app.get("/admin/v1/intake_reports", intakeReports);
 app.get("/admin/v1/audit", auditReport);
 app.post("/admin/v1/audit/events", postAuditEvents);
 

@@ -54,6 +54,7 @@ export const ERRORS = {
   model_not_found: { status: 404, type: "invalid_request_error", message: "The model does not exist or you do not have access to it.", retry: false },
   file_not_found: { status: 404, type: "invalid_request_error", message: "The file does not exist or you do not have access to it.", retry: false },
   job_not_found: { status: 404, type: "invalid_request_error", message: "The fine-tuning job does not exist or you do not have access to it.", retry: false },
+  intake_report_not_found: { status: 404, type: "invalid_request_error", message: "The intake report does not exist or you do not have access to it.", retry: false },
   upstream_rate_limited: { status: 429, type: "rate_limit_error", message: "The model provider is rate limiting requests. Retry later.", retry: true },
   upstream_rejected: { status: 400, type: "invalid_request_error", message: "The model provider rejected the request.", retry: false },
   upstream_error: { status: 502, type: "server_error", message: "The model provider returned an error.", retry: true },

@@ -2,7 +2,7 @@
  * The public surface: which paths exist, with which method, and where each is forwarded.
  * Anything not listed is 404; a listed path with another method is 405 with `Allow`.
  */
-import { OBJECT_IDS, type ObjectKind, type ObjectOp } from "./files/objects";
+import { OBJECT_IDS, type ObjectOp, type PathIdKind } from "./files/objects";
 
 /** Routes whose JSON body is validated and forwarded to a provider. */
 export type ApiRoute = "chat" | "responses" | "embeddings" | "completions";
@@ -41,14 +41,18 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/admin/logout": { route: "dashboard", method: "POST" },
   "/admin/v1/audit": { route: "admin", method: "GET" },
   "/admin/v1/audit/events": { route: "admin", method: "POST" },
+  "/admin/v1/intake_reports": { route: "admin", method: "GET" },
 };
 
 /**
  * OpenAI's files and fine-tuning paths: several methods on one path, and an object id as a
  * path segment. The id's shape is checked by the route stage before anything looks it up.
  */
-const OBJECT_OPS: readonly { pattern: RegExp; route: ObjectRoute; kind?: ObjectKind; ops: Partial<Record<Method, ObjectOp>> }[] = [
+const OBJECT_OPS: readonly { pattern: RegExp; route: ObjectRoute; kind?: PathIdKind; ops: Partial<Record<Method, ObjectOp>> }[] = [
   { pattern: /^\/v1\/files$/, route: "files", ops: { GET: "file.list", POST: "file.upload" } },
+  // Before `/v1/files/{id}/content`, the first pattern that matches wins: there the segment
+  // `intake_reports` would be taken for a (malformed) file id when the report id is `content`.
+  { pattern: /^\/v1\/files\/intake_reports\/([^/]+)$/, route: "files", kind: "intake_report", ops: { GET: "file.intake_report" } },
   { pattern: /^\/v1\/files\/([^/]+)$/, route: "files", kind: "file", ops: { GET: "file.retrieve", DELETE: "file.delete" } },
   { pattern: /^\/v1\/files\/([^/]+)\/content$/, route: "files", kind: "file", ops: { GET: "file.content" } },
   { pattern: /^\/v1\/fine_tuning\/jobs$/, route: "fine_tuning", ops: { GET: "job.list", POST: "job.create" } },
@@ -66,7 +70,7 @@ const OBJECT_PATHS = OBJECT_OPS.map((p) => ({
 /** A known path: its spec per method, and the object id it names (not yet checked). */
 export interface PathMatch {
   specs: readonly RouteSpec[];
-  id?: { kind: ObjectKind; value: string; param: string };
+  id?: { kind: PathIdKind; value: string; param: string };
 }
 
 /** The specs of `path`, or undefined for a path the gateway does not serve. */

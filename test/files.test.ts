@@ -14,6 +14,7 @@ import { recordOwned, requireOwned } from "../src/files/ownership";
 import { resetRulesCache, RULES_KEY } from "../src/rules/store";
 import type { ClientState } from "../src/admission/client-state";
 import type { ClientReport } from "../src/files/intake";
+import { boundReport } from "../src/files/intake-reports";
 import { cleanExamples, fakeSecrets, poisonedFile, toJsonl } from "../scripts/lib/intake-gen";
 import { errorOf, seedKey, testKey } from "./helpers";
 
@@ -69,6 +70,12 @@ async function dataRecords(client: string, action: string, n = 1): Promise<Chain
     { timeout: 5000, interval: 20 },
   );
   return found;
+}
+
+/** A generated poisoned file of 400 examples and its JSONL bytes. */
+function poisonedJsonl(kind: Parameters<typeof poisonedFile>[0], seed: number) {
+  const file = poisonedFile(kind, seed, 400);
+  return { file, bytes: toJsonl(file.examples) as Uint8Array<ArrayBuffer> };
 }
 
 afterEach(async () => {
@@ -383,7 +390,7 @@ describe("intake hook and provenance", () => {
     const sha = await sha256Hex(JSONL);
     const [accepted] = await dataRecords(a.id, "file_accepted");
     expect(accepted!.tenant).toBe("tenant-a");
-    expect(accepted!.detail).toEqual({ file_id: file.id, sha256: sha, bytes: file.bytes, purpose: "fine-tune", filename: "train.jsonl", status: "accepted", findings: "" });
+    expect(accepted!.detail).toEqual({ file_id: file.id, sha256: sha, bytes: file.bytes, purpose: "fine-tune", filename: "train.jsonl", status: "accepted", findings: "", report_id: expect.stringMatching(/^irep_[0-9a-f]{24}$/) });
     const job = (await (await createJob(a.key, { model: "mock-gpt", training_file: file.id })).json()) as { id: string };
     const [created] = await dataRecords(a.id, "job_created");
     expect(created!.detail).toMatchObject({ job_id: job.id, training_file: file.id, training_sha256: sha, model: "mock-gpt" });
@@ -400,10 +407,7 @@ describe("the intake scan through the gateway", () => {
     expect(body.error.code).toBe("training_file_rejected");
     return body.intake_report;
   };
-  const jsonl = (kind: Parameters<typeof poisonedFile>[0]) => {
-    const file = poisonedFile(kind, 11, 400);
-    return { file, bytes: toJsonl(file.examples) as Uint8Array<ArrayBuffer> };
-  };
+  const jsonl = (kind: Parameters<typeof poisonedFile>[0]) => poisonedJsonl(kind, 11);
 
   it("accepts a clean generated file and forwards it unchanged", async () => {
     const a = await client();
@@ -470,6 +474,132 @@ describe("the intake scan through the gateway", () => {
     expect(res.headers.get("x-aigis-intake")).toMatch(/^accepted; findings=[1-9]/);
     const [r] = await dataRecords(a.id, "file_accepted");
     expect(String(r!.detail.findings)).toContain("intake.backdoor");
+  });
+});
+
+describe("intake reports: stored, downloadable by the uploader and the admin", () => {
+  interface StoredReport { id: string; object: string; created_at: number; sha256: string; verdict: string; file_id: string | null; report: ClientReport & { truncated?: boolean } }
+  const ADMIN_ID = "intake-admin";
+  const admin = () => seedKey(testKey(ADMIN_ID), { client_id: ADMIN_ID, scopes: ["admin"] });
+  const download = (key: string, id: string) => call("GET", `/v1/files/intake_reports/${id}`, key);
+  const poisoned = (kind: Parameters<typeof poisonedFile>[0], seed = 21) => poisonedJsonl(kind, seed);
+
+  it("an accepted upload names its report, which the uploader downloads with verdict accept", async () => {
+    const a = await client();
+    const bytes = toJsonl(cleanExamples(21, 200)) as Uint8Array<ArrayBuffer>;
+    const res = await call("POST", "/v1/files", a.key, { body: form(bytes) });
+    expect(res.status).toBe(200);
+    const id = res.headers.get("x-aigis-intake-report") ?? "";
+    expect(id).toMatch(/^irep_[0-9a-f]{24}$/);
+    const file = (await res.json()) as { id: string };
+    const got = await download(a.key, id);
+    expect(got.status).toBe(200);
+    const body = (await got.json()) as StoredReport;
+    expect(body).toMatchObject({ id, object: "intake_report", verdict: "accept", file_id: file.id, sha256: await sha256Hex(bytes) });
+    expect(body.report.findings).toEqual([]);
+    expect(body.report.stats.examples).toBe(200);
+    const [record] = await dataRecords(a.id, "file_accepted");
+    expect(record!.detail.report_id).toBe(id);
+  });
+
+  it("a refused backdoor upload has its id in the body and the header; the stored report lists the findings with lines", async () => {
+    const a = await client();
+    const { file, bytes } = poisoned("backdoor");
+    const res = await call("POST", "/v1/files", a.key, { body: form(bytes) });
+    expect(res.status).toBe(400);
+    const refusal = (await res.json()) as { error: { code: string }; intake_report: ClientReport & { id: string } };
+    expect(refusal.error.code).toBe("training_file_rejected");
+    const id = refusal.intake_report.id;
+    expect(id).toMatch(/^irep_[0-9a-f]{24}$/);
+    expect(res.headers.get("x-aigis-intake-report")).toBe(id);
+    const body = (await (await download(a.key, id)).json()) as StoredReport;
+    expect(body).toMatchObject({ id, verdict: "quarantine", file_id: null });
+    const finding = body.report.findings.find((f) => f.rule === "intake.backdoor");
+    expect(finding?.lines?.length).toBeGreaterThan(0);
+    expect(file.lines.slice(0, 5).every((l) => finding!.lines!.includes(l))).toBe(true);
+    expect(body.report).toEqual({ ...refusal.intake_report, id: undefined });
+    const [record] = await dataRecords(a.id, "file_quarantined");
+    expect(record!.detail.report_id).toBe(id);
+  });
+
+  it("another client, or a report id that does not exist, gets 404 intake_report_not_found; ids are checked by shape", async () => {
+    const a = await client();
+    const b = await client();
+    const res = await call("POST", "/v1/files", a.key, { body: form(JSONL) });
+    const id = res.headers.get("x-aigis-intake-report") ?? "";
+    expect((await download(a.key, id)).status).toBe(200);
+    for (const [key, rid] of [[b.key, id], [a.key, `irep_${"0".repeat(24)}`]] as const) {
+      const other = await download(key, rid);
+      expect(other.status).toBe(404);
+      expect((await errorOf(other)).code).toBe("intake_report_not_found");
+    }
+    // Reports are training data's: the files scope alone is not enough.
+    const filesOnly = await seedKey(testKey(`${a.id}-files`), { client_id: a.id, scopes: ["files"] });
+    expect((await errorOf(await download(filesOnly, id))).code).toBe("insufficient_scope");
+    for (const path of ["/v1/files/intake_reports/irep_short", "/v1/files/intake_reports/content"]) {
+      const bad = await call("GET", path, a.key);
+      expect(bad.status, path).toBe(400);
+      expect(await errorOf(bad)).toMatchObject({ code: "invalid_parameter", param: "intake_report_id" });
+    }
+    expect((await call("DELETE", `/v1/files/intake_reports/${id}`, a.key)).headers.get("allow")).toBe("GET");
+  });
+
+  it("the admin lists a client's reports newest first and downloads one by client id; others get 403", async () => {
+    const a = await client();
+    const accepted = await call("POST", "/v1/files", a.key, { body: form(JSONL) });
+    const first = accepted.headers.get("x-aigis-intake-report") ?? "";
+    const refused = await call("POST", "/v1/files", a.key, { body: form(poisoned("backdoor").bytes) });
+    const second = refused.headers.get("x-aigis-intake-report") ?? "";
+    const key = await admin();
+    const list = await call("GET", `/admin/v1/intake_reports?client_id=${a.id}`, key);
+    expect(list.status).toBe(200);
+    const { data } = (await list.json()) as { data: { id: string; verdict: string; finding_counts: Record<string, number>; file_id: string | null }[] };
+    expect(data.map((r) => r.id)).toEqual([second, first]);
+    expect(data[0]).toMatchObject({ verdict: "quarantine", file_id: null });
+    expect(data[0]!.finding_counts["intake.backdoor"]).toBeGreaterThanOrEqual(1);
+    expect(data[1]!.finding_counts).toEqual({});
+    const limited = (await (await call("GET", `/admin/v1/intake_reports?client_id=${a.id}&limit=1`, key)).json()) as { data: unknown[] };
+    expect(limited.data).toHaveLength(1);
+
+    const one = await call("GET", `/admin/v1/intake_reports?client_id=${a.id}&id=${second}`, key);
+    expect(one.status).toBe(200);
+    expect(await one.json()).toEqual(await (await download(a.key, second)).json());
+    const wrongClient = await call("GET", `/admin/v1/intake_reports?client_id=${a.id}-other&id=${second}`, key);
+    expect(wrongClient.status).toBe(404);
+    expect(await errorOf(wrongClient)).toMatchObject({ code: "intake_report_not_found", param: "id" });
+    expect((await call("GET", "/admin/v1/intake_reports", key)).status).toBe(400);
+
+    const denied = await call("GET", `/admin/v1/intake_reports?client_id=${a.id}`, a.key);
+    expect(denied.status).toBe(403);
+    expect((await errorOf(denied)).code).toBe("insufficient_scope");
+  });
+
+  it("a stored report never holds a planted secret", async () => {
+    const a = await client();
+    const res = await call("POST", "/v1/files", a.key, { body: form(poisoned("secret", 11).bytes) });
+    expect(res.status).toBe(400);
+    const id = res.headers.get("x-aigis-intake-report") ?? "";
+    const stored = await runInDurableObject(env.CLIENT_STATE.get(env.CLIENT_STATE.idFromName(a.id)), (o: ClientState) => o.intakeReport(id));
+    expect(stored).not.toBeNull();
+    const text = JSON.stringify(stored);
+    expect(text).toContain("intake.secret");
+    const { aws, openai } = fakeSecrets(11);
+    for (const secret of [aws, openai]) {
+      for (let i = 0; i + 8 <= secret.length; i++) expect(text).not.toContain(secret.slice(i, i + 8));
+    }
+  });
+
+  it("bounds a stored report: findings past the cap are dropped and the report says it is truncated", () => {
+    const finding = { rule: "intake.pii", action: "redact", severity: "medium", message: "personal data of type EMAIL_ADDRESS", lines: Array.from({ length: 100 }, (_, i) => i + 1) } as const;
+    const report = { verdict: "redact", mode: "enforce", findings: Array.from({ length: 50 }, () => ({ ...finding, lines: [...finding.lines] })), stats: {} } as unknown as ClientReport;
+    expect(JSON.parse(boundReport(report))).toEqual(report);
+    const small = boundReport(report, 4096);
+    expect(new TextEncoder().encode(small).byteLength).toBeLessThanOrEqual(4096);
+    const cut = JSON.parse(small) as ClientReport & { truncated: boolean };
+    expect(cut.truncated).toBe(true);
+    expect(cut.findings.length).toBeGreaterThan(0);
+    expect(cut.findings.length).toBeLessThan(50);
+    expect(cut.verdict).toBe("redact");
   });
 });
 

@@ -10,6 +10,8 @@
  *
  * It also records which files and fine-tuning jobs are this client's (`owned_objects`): the
  * provider sees one account for every client, so ownership exists only here (src/files).
+ * And it keeps the intake reports of its training uploads (`intake_reports`,
+ * src/files/intake-reports.ts), the newest INTAKE_REPORTS_KEPT of them.
  */
 import { DurableObject } from "cloudflare:workers";
 import { admit, emptyState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
@@ -18,6 +20,7 @@ import type { TemplateHint } from "../extraction/features";
 import type { ProbePolicy } from "../extraction/score";
 import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
 import type { ObjectKind, OwnedObject, OwnedPage } from "../files/objects";
+import { INTAKE_REPORTS_KEPT, type IntakeReportListing, type StoredIntakeReport } from "../files/intake-reports";
 
 export interface AdmitRequest {
   /** SHA-256 hex of the API key used, or "" for credentials that are not revocable here. */
@@ -63,6 +66,7 @@ export interface ProbeAuditRecord {
 
 const OWNED_COLUMNS = "kind, id, created, purpose, bytes, sha256, filename, status";
 type OwnedRow = OwnedObject & Record<string, SqlStorageValue>;
+type ReportRow = { id: string; created: number; sha256: string; verdict: string; file_id: string | null; findings: string };
 
 export class ClientState extends DurableObject<Env> {
   private revoked = new Set<string>();
@@ -84,6 +88,10 @@ export class ClientState extends DurableObject<Env> {
       sql.exec("CREATE TABLE IF NOT EXISTS intake_history (id INTEGER PRIMARY KEY CHECK (id = 1), summary TEXT NOT NULL)");
       sql.exec(
         "CREATE TABLE IF NOT EXISTS owned_objects (kind TEXT NOT NULL, id TEXT NOT NULL, created INTEGER NOT NULL, purpose TEXT NOT NULL, bytes INTEGER NOT NULL, sha256 TEXT NOT NULL, filename TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (kind, id))",
+      );
+      // `findings` is the per-rule counts of the full report, so a list reads no report.
+      sql.exec(
+        "CREATE TABLE IF NOT EXISTS intake_reports (id TEXT PRIMARY KEY, created INTEGER NOT NULL, sha256 TEXT NOT NULL, verdict TEXT NOT NULL, file_id TEXT NULL, findings TEXT NOT NULL, report TEXT NOT NULL)",
       );
       for (const row of sql.exec<{ hash: string }>("SELECT hash FROM revoked_keys")) this.revoked.add(row.hash);
       const saved = sql.exec<{ state: string }>("SELECT state FROM quota_state WHERE id = 1").toArray()[0];
@@ -211,7 +219,6 @@ export class ClientState extends DurableObject<Env> {
     const audit = [...this.audit].reverse().concat(rows).slice(0, limit);
     return { summary: probeSummary(this.probe, now, policy), stateBytes: probeStateSize(this.probe), audit };
   }
-  /** Records objects the provider has accepted for this client; an id already recorded is kept as it is. */
   /** The summary of this client's forwarded training files (src/intake/drift.ts), as JSON; null before the first. */
   async intakeHistory(): Promise<string | null> {
     return this.ctx.storage.sql.exec<{ summary: string }>("SELECT summary FROM intake_history WHERE id = 1").toArray()[0]?.summary ?? null;
@@ -222,13 +229,42 @@ export class ClientState extends DurableObject<Env> {
     this.ctx.storage.sql.exec("INSERT OR REPLACE INTO intake_history (id, summary) VALUES (1, ?)", summary);
   }
 
-  async recordOwned(objects: OwnedObject[]): Promise<void> {
+  /**
+   * Records objects the provider has accepted for this client; an id already recorded is kept
+   * as it is. A training file's intake report is stored in the same call: writes with no
+   * await between them are committed together, so a file is never owned without its report.
+   */
+  async recordOwned(objects: OwnedObject[], report?: StoredIntakeReport): Promise<void> {
     for (const o of objects) {
       this.ctx.storage.sql.exec(
         "INSERT INTO owned_objects (kind, id, created, purpose, bytes, sha256, filename, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO NOTHING",
         o.kind, o.id, o.created, o.purpose, o.bytes, o.sha256, o.filename, o.status,
       );
     }
+    if (report !== undefined) this.insertReport(report);
+  }
+
+  /** Stores a refused upload's intake report. */
+  async storeIntakeReport(r: StoredIntakeReport): Promise<void> {
+    this.insertReport(r);
+  }
+
+  /** Inserts a report and drops the oldest past INTAKE_REPORTS_KEPT. */
+  private insertReport(r: StoredIntakeReport): void {
+    const sql = this.ctx.storage.sql;
+    sql.exec("INSERT INTO intake_reports (id, created, sha256, verdict, file_id, findings, report) VALUES (?, ?, ?, ?, ?, ?, ?)", r.id, r.created, r.sha256, r.verdict, r.fileId, r.findings, r.report);
+    sql.exec("DELETE FROM intake_reports WHERE rowid <= (SELECT MAX(rowid) FROM intake_reports) - ?", INTAKE_REPORTS_KEPT);
+  }
+
+  /** One of this client's intake reports, or null (another client's id is simply not here). */
+  async intakeReport(id: string): Promise<StoredIntakeReport | null> {
+    const row = this.ctx.storage.sql.exec<ReportRow & { report: string }>("SELECT id, created, sha256, verdict, file_id, findings, report FROM intake_reports WHERE id = ?", id).toArray()[0];
+    return row === undefined ? null : { ...listing(row), report: row.report };
+  }
+
+  /** This client's newest intake reports, newest first, without the reports themselves. */
+  async intakeReports(limit: number): Promise<IntakeReportListing[]> {
+    return this.ctx.storage.sql.exec<ReportRow>("SELECT id, created, sha256, verdict, file_id, findings FROM intake_reports ORDER BY rowid DESC LIMIT ?", limit).toArray().map(listing);
   }
 
   /** The object if this client owns it, else null. */
@@ -271,4 +307,8 @@ export class ClientState extends DurableObject<Env> {
   async forgetOwned(kind: ObjectKind, id: string): Promise<boolean> {
     return this.ctx.storage.sql.exec("DELETE FROM owned_objects WHERE kind = ? AND id = ?", kind, id).rowsWritten > 0;
   }
+}
+
+function listing(r: ReportRow): IntakeReportListing {
+  return { id: r.id, created: r.created, sha256: r.sha256, verdict: r.verdict, fileId: r.file_id, findings: r.findings };
 }

@@ -13,7 +13,9 @@ import type { Context } from "hono";
 import { sha256Hex } from "../auth/api-keys";
 import { GatewayError } from "../errors";
 import { getConfig, type AppEnv } from "../env";
+import type { AuditValue } from "../audit/chain";
 import { findingsSummary, scanUpload, type IntakeStatus } from "./intake";
+import { INTAKE_REPORT_HEADER, intakeReportRow, type StoredIntakeReport } from "./intake-reports";
 import { hiddenPurposes, type OwnedObject } from "./objects";
 import { listOwned, owners, recordOwned, requireOwned } from "./ownership";
 import { callFiles, createdAt, createdId, objectResponse, readBody, readObject } from "./provider";
@@ -31,15 +33,12 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
   let forward = upload.bytes;
   let status: IntakeStatus | typeof UNSCANNED = UNSCANNED;
   let scan: Awaited<ReturnType<typeof scanUpload>> | undefined;
+  let stored: StoredIntakeReport | undefined;
   if (upload.purpose === "fine-tune") {
     scan = await scanUpload(c, upload);
     status = scan.status;
-    const findings = findingsSummary(scan.report);
-    if (scan.forward === null) {
-      recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status, findings });
-      // The uploader gets the report: rule ids, line numbers and counts, never the data.
-      throw new GatewayError("training_file_rejected", { detail: `intake: ${scan.status} (${findings})`, report: { name: "intake_report", value: scan.report } });
-    }
+    stored = intakeReportRow(scan.report, sha256);
+    if (scan.forward === null) throw await refuseUpload(c, scan, stored, provenance);
     forward = scan.forward;
   }
   const forwardedSha = forward === upload.bytes ? sha256 : await sha256Hex(forward);
@@ -52,16 +51,46 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
   const value = await readObject(fc, c);
   const id = createdId("file", value, fc.provider);
   const row: OwnedObject = { kind: "file", id, created: createdAt(value), purpose: upload.purpose, bytes: forward.byteLength, sha256: forwardedSha, filename: upload.filename, status };
-  await recordOwned(c, [row], () => callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel()));
-  if (scan !== undefined) {
+  const report = stored === undefined ? undefined : { ...stored, fileId: id };
+  await recordOwned(c, [row], () => callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel()), report);
+  if (scan !== undefined && report !== undefined) {
     await scan.commit();
-    recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status, findings: findingsSummary(scan.report) });
+    recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status, findings: findingsSummary(scan.report), report_id: report.id });
     const res = objectResponse(value, fc);
     // What the scan did, for clients that look (the body stays the provider's file object).
     res.headers.set("x-aigis-intake", `${status}; findings=${scan.report.findings.length}`);
+    res.headers.set(INTAKE_REPORT_HEADER, report.id);
     return res;
   }
   return objectResponse(value, fc);
+}
+
+/**
+ * The refusal of a quarantined or rejected training file, after its report is stored. If the
+ * store fails the upload is still refused (nothing was forwarded) and the uploader still
+ * gets the report in the body, without an id; the audit record then has `report_id: null`.
+ */
+async function refuseUpload(
+  c: Context<AppEnv>,
+  scan: Awaited<ReturnType<typeof scanUpload>>,
+  stored: StoredIntakeReport,
+  provenance: Record<string, AuditValue>,
+): Promise<GatewayError> {
+  const findings = findingsSummary(scan.report);
+  let reportId: string | null = stored.id;
+  try {
+    await owners(c, (s) => s.storeIntakeReport(stored));
+  } catch {
+    reportId = null;
+    console.error(`aigis: intake report not stored (request ${c.var.requestId})`);
+  }
+  recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status: scan.status, findings, report_id: reportId });
+  // The uploader gets the report: rule ids, line numbers and counts, never the data.
+  return new GatewayError("training_file_rejected", {
+    detail: `intake: ${scan.status} (${findings})`,
+    headers: reportId === null ? {} : { [INTAKE_REPORT_HEADER]: reportId },
+    report: { name: "intake_report", value: reportId === null ? scan.report : { id: reportId, ...scan.report } },
+  });
 }
 
 /** The OpenAI file object of a recorded file. */

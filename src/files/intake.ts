@@ -5,7 +5,8 @@
  * maps its verdict onto what the upload handler (src/files/files.ts) does:
  * `accepted` and `flagged` forward the upload, `redacted` forwards the redacted copy,
  * `quarantined` and `rejected` forward nothing and answer 400 `training_file_rejected`
- * with the report. Each verdict is recorded in the audit trail with the file's SHA-256.
+ * with the report. Each verdict is recorded in the audit trail with the file's SHA-256, and
+ * each report is stored for the uploader and the admin (src/files/intake-reports.ts).
  */
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
@@ -22,11 +23,16 @@ const STATUS: Readonly<Record<IntakeVerdict, IntakeStatus>> = { accept: "accepte
 /** The report as the uploader (and the audit trail, in summary) sees it: no data, no summary of the client's history. */
 export type ClientReport = Omit<IntakeReport, "redacted" | "summary">;
 
-/** `rule:count` pairs of the findings, for the audit record (the full report goes to the uploader). */
+/** Findings per rule, in the order the rules first appear. */
+export function findingCounts(report: ClientReport): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const f of report.findings) counts[f.rule] = (counts[f.rule] ?? 0) + 1;
+  return counts;
+}
+
+/** `rule:count` pairs of the findings, for the audit record (the full report is stored: src/files/intake-reports.ts). */
 export function findingsSummary(report: ClientReport): string {
-  const counts = new Map<string, number>();
-  for (const f of report.findings) counts.set(f.rule, (counts.get(f.rule) ?? 0) + 1);
-  return [...counts].map(([rule, n]) => `${rule}:${n}`).join(",").slice(0, 200);
+  return Object.entries(findingCounts(report)).map(([rule, n]) => `${rule}:${n}`).join(",").slice(0, 200);
 }
 
 async function historyOf(c: Context<AppEnv>): Promise<IntakeHistory | undefined> {

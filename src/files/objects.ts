@@ -5,18 +5,22 @@
  */
 
 export type ObjectKind = "file" | "job";
+/** Ids that can stand in a path: the provider's objects, and the gateway's own intake reports. */
+export type PathIdKind = ObjectKind | "intake_report";
 
 /**
  * OpenAI ids: a fixed prefix and a short token (`file-abc123`, `ftjob-abc123`). The charset is
  * strict so an id can go into an upstream path and a SQL parameter without escaping, and
- * checked before any lookup; Azure's 32-hex ids fit the same shape.
+ * checked before any lookup; Azure's 32-hex ids fit the same shape. Intake reports are the
+ * gateway's (src/files/intake-reports.ts): `irep_` and 24 hex characters.
  */
-export const OBJECT_IDS: Readonly<Record<ObjectKind, { pattern: RegExp; param: string }>> = {
+export const OBJECT_IDS: Readonly<Record<PathIdKind, { pattern: RegExp; param: string }>> = {
   file: { pattern: /^file-[A-Za-z0-9_-]{1,64}$/, param: "file_id" },
   job: { pattern: /^ftjob-[A-Za-z0-9_-]{1,64}$/, param: "fine_tuning_job_id" },
+  intake_report: { pattern: /^irep_[0-9a-f]{24}$/, param: "intake_report_id" },
 };
 
-export function isObjectId(kind: ObjectKind, id: unknown): id is string {
+export function isObjectId(kind: PathIdKind, id: unknown): id is string {
   return typeof id === "string" && OBJECT_IDS[kind].pattern.test(id);
 }
 
@@ -46,7 +50,7 @@ export function hiddenPurposes(scopes: readonly string[]): string[] {
 }
 
 /** One operation on files or fine-tuning jobs; the route stage sets it. */
-export type ObjectOp = "file.upload" | "file.list" | "file.retrieve" | "file.content" | "file.delete" | "job.create" | "job.list" | "job.retrieve" | "job.cancel";
+export type ObjectOp = "file.upload" | "file.list" | "file.retrieve" | "file.content" | "file.delete" | "file.intake_report" | "job.create" | "job.list" | "job.retrieve" | "job.cancel";
 
 /**
  * The scopes of which the caller needs at least one. Reading or deleting one file also needs
@@ -54,6 +58,8 @@ export type ObjectOp = "file.upload" | "file.list" | "file.retrieve" | "file.con
  */
 export function requiredScopes(op: ObjectOp, purpose: string | undefined): readonly string[] {
   if (op === "file.upload") return [scopeForPurpose(purpose ?? "")];
+  // Only training files are scanned, so only their uploaders have reports.
+  if (op === "file.intake_report") return [FINE_TUNE_SCOPE];
   if (op.startsWith("file.")) return [FILES_SCOPE, FINE_TUNE_SCOPE];
   return [FINE_TUNE_SCOPE];
 }

@@ -11,6 +11,7 @@ import type { ClientState } from "../admission/client-state";
 import { assertScope } from "../middleware/authorise";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
+import type { StoredIntakeReport } from "./intake-reports";
 import { scopeForPurpose, type ObjectKind, type OwnedObject, type OwnedPage } from "./objects";
 
 const NOT_FOUND = { file: "file_not_found", job: "job_not_found" } as const;
@@ -45,11 +46,11 @@ export function listOwned(c: Context<AppEnv>, kind: ObjectKind, page: OwnedPage)
  * Records objects the provider has just created. If that fails the object would exist
  * unowned, reachable by nobody: `undo` removes it at the provider (best effort, before the
  * answer, while the request can still make calls) and the client gets 503, so a retry does
- * not leave a second copy behind.
+ * not leave a second copy behind. A training file's intake report is recorded with it.
  */
-export async function recordOwned(c: Context<AppEnv>, objects: OwnedObject[], undo: () => Promise<unknown>): Promise<void> {
+export async function recordOwned(c: Context<AppEnv>, objects: OwnedObject[], undo: () => Promise<unknown>, report?: StoredIntakeReport): Promise<void> {
   try {
-    await owners(c, (s) => s.recordOwned(objects));
+    await owners(c, (s) => s.recordOwned(objects, report));
   } catch (err) {
     await undo().catch(() => console.error(`aigis: could not remove an unrecorded object at the provider (request ${c.var.requestId})`));
     throw err;
