@@ -171,6 +171,10 @@ export function overlapScanner(systemPrompt: string, opts: { minWords: number; a
   const active = opts.action !== "allow" && promptWords.length >= minWords;
   const shingles = new Set<string>();
   if (active) for (let i = 0; i + k <= promptWords.length; i++) shingles.add(promptWords.slice(i, i + k).join(" "));
+  // A word longer than every word of the prompt matches none of them, so only that much of an
+  // unfinished word is carried to the next chunk: carrying all of it made an answer that is one
+  // long unbroken run (base64, a hex dump) cost time quadratic in its length.
+  const carryMax = promptWords.reduce((n, w) => Math.max(n, w.length), 0) + 2;
 
   let state: RunState = { window: [], shingles: 0 };
   let carry = "";
@@ -204,7 +208,7 @@ export function overlapScanner(systemPrompt: string, opts: { minWords: number; a
       const last = tokens[tokens.length - 1];
       const unfinished = last !== undefined && last.end === text.length && last.word.length > 0 && !/^[\p{sc=Han}\p{sc=Hiragana}\p{sc=Katakana}\p{sc=Thai}]$/u.test(last.word);
       const complete = unfinished ? tokens.slice(0, -1) : tokens;
-      carry = unfinished && last !== undefined ? joined.slice(last.start + carry.length) : "";
+      carry = unfinished && last !== undefined ? carried(joined.slice(last.start + carry.length), carryMax) : "";
 
       const findings: OutputFinding[] = [];
       const redact: Array<[number, number]> = [];
@@ -244,6 +248,16 @@ export function overlapScanner(systemPrompt: string, opts: { minWords: number; a
       return { text: mergeRedactions(text, redact, continued), findings };
     },
   };
+}
+
+/**
+ * The first `max` characters of an unfinished word (lowercasing never shortens a string, so
+ * the cut word is still longer than any prompt word), never ending inside a surrogate pair.
+ */
+function carried(word: string, max: number): string {
+  if (word.length <= max) return word;
+  const c = word.charCodeAt(max - 1);
+  return word.slice(0, c >= 0xd800 && c <= 0xdbff ? max - 1 : max);
 }
 
 /** Runs overlap as they grow word by word: merged, each merged range becomes one marker. */

@@ -8,6 +8,13 @@
 /** Client request headers forwarded upstream (besides the ones the gateway sets itself). */
 const FORWARD_TO_UPSTREAM = ["accept", "accept-language", "openai-beta"] as const;
 
+/**
+ * A field value any HTTP server takes: visible ASCII, space and tab. RFC 9110 section 5.5
+ * makes other control characters invalid, and a server may refuse the whole request for one
+ * (Node's answers 400), so a client's value with one is dropped, not forwarded.
+ */
+const FORWARDABLE_VALUE = /^[\t\x20-\x7e]*$/;
+
 /** Upstream response headers passed to the client. */
 const PASS_TO_CLIENT = ["content-type", "cache-control", "openai-processing-ms", "openai-version"] as const;
 
@@ -15,7 +22,7 @@ export function upstreamHeaders(client: Headers, auth: { scheme: "bearer" | "api
   const out = new Headers();
   for (const name of FORWARD_TO_UPSTREAM) {
     const v = client.get(name);
-    if (v !== null) out.set(name, v);
+    if (v !== null && FORWARDABLE_VALUE.test(v)) out.set(name, v);
   }
   out.set("content-type", "application/json");
   out.set("user-agent", "aigis-gateway");
