@@ -19,12 +19,16 @@ import type { Limits } from "./quota/limits";
 import type { ProbePolicy } from "./extraction/score";
 import type { DashboardSession } from "./dashboard/access";
 import type { ListQuery, ObjectTarget, UploadedFile } from "./files/request";
+import { isSecureOrLocal } from "./util/url";
 
 const ProviderSchema = z.strictObject({
   /** Stable name used in `fallback` and analytics. */
   id: z.string().regex(/^[a-z0-9][a-z0-9_-]{0,31}$/),
-  /** Base URL including the version path, e.g. https://api.openai.com/v1. */
-  base_url: z.url({ protocol: /^https?$/ }),
+  /**
+   * Base URL including the version path, e.g. https://api.openai.com/v1. Plain http only to a
+   * local host (a model on loopback, tests): anywhere else it would carry the provider key in clear.
+   */
+  base_url: z.url({ protocol: /^https?$/ }).refine(isSecureOrLocal, "base_url must be https (http only for loopback, *.localhost and *.test hosts)"),
   /** Name of the Worker secret holding the provider key; omitted for keyless local models. */
   key_secret: z.string().regex(/^[A-Z][A-Z0-9_]*$/).optional(),
   /** `bearer` (OpenAI, vLLM, Workers AI) or `api-key` (Azure OpenAI). */

@@ -58,6 +58,63 @@ describe("parameter policy (pure)", () => {
     expect(() => applyParamPolicy("chat", { model: "m", stream: true }, p)).toThrowError(expect.objectContaining({ param: "stream" }));
   });
 
+  it("hosted tools: every type allowed by default except remote MCP servers and unlisted vector stores", () => {
+    const fn = { type: "function", name: "lookup" };
+    expect(applyParamPolicy("responses", { model: "m", input: "x", tools: [fn, { type: "web_search" }, { type: "code_interpreter", container: { type: "auto" } }] }, defaults).changes).toEqual([]);
+    const mcp = { type: "mcp", server_label: "docs", server_url: "https://mcp.example.com/sse" };
+    expect(() => applyParamPolicy("responses", { model: "m", input: "x", tools: [fn, mcp] }, defaults)).toThrowError(
+      expect.objectContaining({ code: "parameter_not_allowed", param: "tools[1].server_url" }),
+    );
+    const search = { type: "file_search", vector_store_ids: ["vs_public", "vs_other_client"] };
+    expect(() => applyParamPolicy("responses", { model: "m", input: "x", tools: [search] }, defaults)).toThrowError(expect.objectContaining({ param: "tools[0].vector_store_ids[0]" }));
+    const listed = ParamPolicySchema.parse({ vector_stores: ["vs_public"] });
+    expect(() => applyParamPolicy("responses", { model: "m", input: "x", tools: [search] }, listed)).toThrowError(expect.objectContaining({ param: "tools[0].vector_store_ids[1]" }));
+    expect(applyParamPolicy("responses", { model: "m", input: "x", tools: [{ ...search, vector_store_ids: ["vs_public"] }] }, listed).changes).toEqual([]);
+  });
+
+  it("mcp servers: listed https hosts and connectors only; http, other hosts and look-alike suffixes refused", () => {
+    const p = ParamPolicySchema.parse({ mcp_servers: ["mcp.example.com", "*.tools.example.org", "connector:connector_gmail"] });
+    const body = (tool: Record<string, unknown>) => ({ model: "m", input: "x", tools: [{ type: "mcp", server_label: "s", ...tool }] });
+    for (const ok of [{ server_url: "https://mcp.example.com/sse" }, { server_url: "https://a.tools.example.org/mcp" }, { connector_id: "connector_gmail" }]) {
+      expect(applyParamPolicy("responses", body(ok), p).changes).toEqual([]);
+    }
+    for (const [tool, param] of [
+      [{ server_url: "http://mcp.example.com/sse" }, "tools[0].server_url"],
+      [{ server_url: "https://mcp.example.com.evil.test/sse" }, "tools[0].server_url"],
+      [{ server_url: "https://eviltools.example.org/" }, "tools[0].server_url"],
+      [{ server_url: "https://tools.example.org/" }, "tools[0].server_url"],
+      [{ server_url: "not a url" }, "tools[0].server_url"],
+      [{}, "tools[0].server_url"],
+      [{ connector_id: "connector_dropbox" }, "tools[0].connector_id"],
+    ] as const) {
+      expect(() => applyParamPolicy("responses", body(tool), p), JSON.stringify(tool)).toThrowError(expect.objectContaining({ param }));
+    }
+  });
+
+  it("tool_types narrows hosted tools, exact or prefix*; chat web_search_options counts as web_search", () => {
+    const p = ParamPolicySchema.parse({ tool_types: ["function", "custom", "web_search*"] });
+    expect(applyParamPolicy("responses", { model: "m", input: "x", tools: [{ type: "web_search_preview" }, { type: "function", name: "f" }] }, p).changes).toEqual([]);
+    expect(() => applyParamPolicy("responses", { model: "m", input: "x", tools: [{ type: "function", name: "f" }, { type: "shell" }] }, p)).toThrowError(expect.objectContaining({ param: "tools[1]" }));
+    const fnOnly = ParamPolicySchema.parse({ tool_types: ["function"] });
+    expect(() => applyParamPolicy("chat", { model: "m", messages: [], web_search_options: {} }, fnOnly)).toThrowError(expect.objectContaining({ param: "web_search_options" }));
+    expect(applyParamPolicy("chat", { model: "m", messages: [], web_search_options: {} }, p).changes).toEqual([]);
+  });
+
+  it("store: allowed by default, forced off or refused by a plan", () => {
+    expect(applyParamPolicy("chat", { model: "m", messages: [], store: true }, defaults).changes).toEqual([]);
+    const off = ParamPolicySchema.parse({ store: "off" });
+    for (const store of [true, undefined, null]) {
+      const out = applyParamPolicy("responses", { model: "m", input: "x", ...(store === undefined ? {} : { store }) }, off);
+      expect(out.body.store).toBe(false);
+      expect(out.changes).toEqual(["set:store"]);
+    }
+    expect(applyParamPolicy("chat", { model: "m", messages: [], store: false }, off).changes).toEqual([]);
+    expect(applyParamPolicy("embeddings", { model: "m", input: "x" }, off).body).not.toHaveProperty("store");
+    const reject = ParamPolicySchema.parse({ store: "reject" });
+    expect(() => applyParamPolicy("chat", { model: "m", messages: [], store: true }, reject)).toThrowError(expect.objectContaining({ param: "store" }));
+    expect(applyParamPolicy("responses", { model: "m", input: "x" }, reject).changes).toEqual([]);
+  });
+
   it("an unchanged body is returned as is", () => {
     const input = { model: "m", messages: [] };
     expect(applyParamPolicy("chat", input, defaults).body).toBe(input);
@@ -132,6 +189,26 @@ describe("authorisation through the gateway", () => {
     const rej = await chat("x", { model: "mock-gpt-mini", logit_bias: { "42": 10 }, logprobs: true }, { key: small });
     expect(rej.status).toBe(403);
     expect((await errorOf(rej)).param).toBe("logit_bias");
+  });
+
+  it("store off reaches the provider as store: false; a remote MCP server is refused, and only recorded in shadow mode", async () => {
+    await env.CONFIG_KV.put(
+      RULES_KEY,
+      JSON.stringify({ ...RULES, plans: { ...RULES.plans, nostore: { models: ["mock-*"], params: { store: "off" } }, watch: { models: ["mock-*"], mode: { policy: "shadow" } } } }),
+    );
+    resetRulesCache();
+    const nostore = await seedKey(testKey("nostorekey"), { plan: "nostore" });
+    const res = await chat("x", { model: "mock-echo-request", store: true }, { key: nostore });
+    expect(res.status).toBe(200);
+    const seen = JSON.parse(((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content) as { body: Record<string, unknown> };
+    expect(seen.body.store).toBe(false);
+
+    const tools = [{ type: "mcp", server_label: "x", server_url: "https://mcp.attacker.test/sse", require_approval: "never" }];
+    const refused = await post("/v1/responses", { model: "mock-gpt", input: "hi", tools });
+    expect(refused.status).toBe(403);
+    expect(await errorOf(refused)).toMatchObject({ code: "parameter_not_allowed", param: "tools[0].server_url" });
+    const watch = await seedKey(testKey("watchplankey"), { plan: "watch" });
+    expect((await post("/v1/responses", { model: "mock-gpt", input: "hi", tools }, { key: watch })).status).toBe(200);
   });
 
   it("admin endpoints need the admin scope", async () => {

@@ -35,7 +35,7 @@ describe("providers", () => {
     expect(providerChain(config, "flaky-gpt").map((p) => p.id)).toEqual(["flaky", "mock"]);
     expect(providerChain(config, "mock-anything").map((p) => p.id)).toEqual(["mock"]);
     expect(providerChain(config, "nope")).toEqual([]);
-    const cyclic = ConfigSchema.parse({ providers: [{ id: "a", base_url: "http://a/v1", models: ["m"], fallback: "b" }, { id: "b", base_url: "http://b/v1", models: ["n"], fallback: "a" }] });
+    const cyclic = ConfigSchema.parse({ providers: [{ id: "a", base_url: "http://a.test/v1", models: ["m"], fallback: "b" }, { id: "b", base_url: "http://b.test/v1", models: ["n"], fallback: "a" }] });
     expect(providerChain(cyclic, "m").map((p) => p.id)).toEqual(["a", "b"]);
   });
 
@@ -45,8 +45,8 @@ describe("providers", () => {
   });
 
   it("configuration is validated: bad fallback, duplicate ids", () => {
-    expect(ConfigSchema.safeParse({ providers: [{ id: "a", base_url: "http://a/v1", models: ["m"], fallback: "zz" }] }).success).toBe(false);
-    expect(ConfigSchema.safeParse({ providers: [{ id: "a", base_url: "http://a/v1", models: ["m"] }, { id: "a", base_url: "http://b/v1", models: ["n"] }] }).success).toBe(false);
+    expect(ConfigSchema.safeParse({ providers: [{ id: "a", base_url: "http://a.test/v1", models: ["m"], fallback: "zz" }] }).success).toBe(false);
+    expect(ConfigSchema.safeParse({ providers: [{ id: "a", base_url: "http://a.test/v1", models: ["m"] }, { id: "a", base_url: "http://b.test/v1", models: ["n"] }] }).success).toBe(false);
     expect(ConfigSchema.safeParse({ providers: [] }).success).toBe(false);
   });
 });

@@ -15,6 +15,7 @@ import { z } from "zod";
 import { GatewayError } from "../errors";
 import type { Identity } from "./identity";
 import { remoteKeySet, staticKeySet } from "./jwks";
+import { isSecureOrLocal } from "../util/url";
 
 export { resetJwksCache } from "./jwks";
 
@@ -28,7 +29,6 @@ const MAX_CANDIDATE_KEYS = 3;
 const ASYMMETRIC_ALGS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 const HMAC_ALGS = ["HS256", "HS384", "HS512"] as const;
 const isHmac = (alg: string): boolean => (HMAC_ALGS as readonly string[]).includes(alg);
-const LOCAL_HTTP_HOST = /^(localhost|127\.0\.0\.1|\[::1\]|.+\.test)$/;
 const PRIVATE_JWK_MEMBERS = ["d", "p", "q", "dp", "dq", "qi", "oth", "k"];
 
 const ClaimName = z.string().min(1).max(128);
@@ -102,8 +102,7 @@ export const JwtIssuerSchema = z
       ctx.addIssue({ code: "custom", message: "with hs_secret, algorithms may list only HS256/HS384/HS512", path: ["algorithms"] });
     }
     if (cfg.jwks_url !== undefined) {
-      const url = new URL(cfg.jwks_url);
-      if (url.protocol === "http:" && !LOCAL_HTTP_HOST.test(url.hostname)) {
+      if (!isSecureOrLocal(cfg.jwks_url)) {
         ctx.addIssue({ code: "custom", message: "jwks_url must be https", path: ["jwks_url"] });
       }
     }

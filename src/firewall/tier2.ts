@@ -10,6 +10,7 @@
  * the rules act on under the configured fail mode.
  */
 import { z } from "zod";
+import { isSecureOrLocal } from "../util/url";
 
 export type Category = "injection" | "jailbreak";
 export const TIER2_CATEGORIES: readonly Category[] = ["injection", "jailbreak"];
@@ -35,18 +36,9 @@ export type CategoryBands = Record<Category, Band>;
  */
 export const DEFAULT_WORKERS_AI_MODEL = "@cf/meta/llama-3.1-8b-instruct-fast";
 
-/**
- * Plain http only where it cannot cross a network: loopback and the `.test` and
- * `.localhost` names RFC 6761 §6.2-6.3 reserve (tests, `npm start`, a sidecar).
- */
-function isLocalHost(hostname: string): boolean {
-  const h = hostname.toLowerCase();
-  return h === "localhost" || h.endsWith(".localhost") || h.endsWith(".test") || h === "[::1]" || /^127(\.\d{1,3}){3}$/.test(h);
-}
-
 const ClassifierUrl = z.url({ protocol: /^https?$/ }).superRefine((value, ctx) => {
   const url = new URL(value);
-  if (url.protocol === "http:" && !isLocalHost(url.hostname)) {
+  if (!isSecureOrLocal(value)) {
     ctx.addIssue({ code: "custom", message: "tier-2 url must be https (http only for loopback, *.localhost and *.test hosts)" });
   }
   if (url.username !== "" || url.password !== "") {

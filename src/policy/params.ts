@@ -6,6 +6,7 @@
 import { GatewayError } from "../errors";
 import type { ApiRoute } from "../routes";
 import type { ParamPolicy } from "../rules/schema";
+import { matchesModel } from "./models";
 
 export interface ParamOutcome {
   body: Record<string, unknown>;
@@ -24,6 +25,50 @@ const present = (b: Record<string, unknown>, k: string): boolean => b[k] !== und
 function isTokenInput(v: unknown): boolean {
   if (!Array.isArray(v) || v.length === 0) return false;
   return v.every((x) => typeof x === "number" || (Array.isArray(x) && x.every((y) => typeof y === "number")));
+}
+
+/** The hosted tools the provider runs; each type the plan's `tool_types` must allow. */
+function checkTools(body: Record<string, unknown>, p: ParamPolicy): void {
+  const typeAllowed = (type: string): boolean => p.tool_types.some((pattern) => matchesModel(pattern, type));
+  // Chat's built-in search is a field, not a tool entry; it is the same provider-side fetch.
+  if (present(body, "web_search_options") && !typeAllowed("web_search")) throw deny("web_search_options", "tool type web_search");
+  if (!Array.isArray(body.tools)) return;
+  body.tools.forEach((tool: unknown, i) => {
+    if (tool === null || typeof tool !== "object") return;
+    const t = tool as Record<string, unknown>;
+    const type = String(t.type);
+    if (!typeAllowed(type)) throw deny(`tools[${i}]`, `tool type ${type}`);
+    if (type === "mcp") {
+      const server = mcpServer(t);
+      if (server.error !== undefined || !p.mcp_servers.some((entry) => mcpEntryMatches(entry, server.name))) {
+        throw deny(`tools[${i}].${t.connector_id === undefined ? "server_url" : "connector_id"}`, server.error ?? `mcp server ${server.name} not listed`);
+      }
+    }
+    if (type === "file_search" && Array.isArray(t.vector_store_ids)) {
+      const j = t.vector_store_ids.findIndex((id) => !p.vector_stores.includes(String(id)));
+      if (j >= 0) throw deny(`tools[${i}].vector_store_ids[${j}]`, "vector store not listed");
+    }
+  });
+}
+
+/** What a plan's `mcp_servers` entry is matched against: `connector:<id>` or the https host. */
+function mcpServer(t: Record<string, unknown>): { name: string; error?: string } {
+  if (typeof t.connector_id === "string") return { name: `connector:${t.connector_id}` };
+  if (typeof t.server_url !== "string") return { name: "", error: "mcp tool without server_url" };
+  let url: URL;
+  try {
+    url = new URL(t.server_url);
+  } catch {
+    return { name: "", error: "mcp server_url is not a URL" };
+  }
+  // Plain http would carry the tool's authorization header and the model's arguments in clear.
+  if (url.protocol !== "https:") return { name: url.hostname, error: "mcp server_url is not https" };
+  return { name: url.hostname.toLowerCase() };
+}
+
+function mcpEntryMatches(entry: string, name: string): boolean {
+  if (entry.startsWith("*.")) return name.endsWith(entry.slice(1)) && name.length > entry.length - 1;
+  return entry === name;
 }
 
 const OUTPUT_CAP_FIELDS = ["max_tokens", "max_completion_tokens", "max_output_tokens"] as const;
@@ -57,6 +102,14 @@ export function applyParamPolicy(route: ApiRoute, input: Record<string, unknown>
     // tool_choice and parallel_tool_calls mean nothing without tools; the provider would refuse them.
     delete body.tool_choice;
     delete body.parallel_tool_calls;
+  }
+  checkTools(body, p);
+  if (route === "chat" || route === "responses") {
+    if (p.store === "reject" && body.store === true) throw deny("store", "store: true not allowed");
+    if (p.store === "off" && body.store !== false) {
+      body.store = false;
+      changes.push("set:store");
+    }
   }
 
   // Which fields carry logprobs on this route: chat `logprobs` (bool) + `top_logprobs`;

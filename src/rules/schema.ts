@@ -43,6 +43,31 @@ export const ParamPolicySchema = z.strictObject({
   /** Legacy completions `echo` returns the prompt (with logprobs: the prompt's logprobs). */
   echo: Toggle.default("reject"),
   tools: Toggle.default("allow"),
+  /**
+   * Tool types a plan may send while `tools` is allowed, exact or `prefix*`; `*` is every type.
+   * `function` and `custom` run in the client's code; the others run at the provider (web
+   * search, code execution, computer use, shell). Chat `web_search_options` counts as `web_search`.
+   */
+  tool_types: z.array(z.string().regex(/^[a-z0-9_]{1,64}\*?$|^\*$/)).default(["*"]),
+  /**
+   * Remote MCP servers a plan may name in a Responses `mcp` tool: host names, exact or
+   * `*.example.com`, reached over https only; connectors as `connector:<id>`. Empty (the
+   * default) refuses every `mcp` tool: the provider would send the server whatever the model
+   * decides to, from the shared account (OWASP API7:2023, LLM06:2025).
+   */
+  mcp_servers: z.array(z.string().regex(/^(\*\.)?[a-z0-9.-]{1,253}$|^connector:[A-Za-z0-9_-]{1,128}$/)).default([]),
+  /**
+   * Vector stores a plan may search with `file_search` (exact ids). Stores live in the shared
+   * provider account and no route here creates one, so none belongs to a client: the operator
+   * lists those a plan may read. Empty (the default) refuses `file_search` (OWASP API1:2023).
+   */
+  vector_stores: z.array(z.string().min(1).max(128)).default([]),
+  /**
+   * `store` keeps the request and answer at the provider under the shared account: `allow`,
+   * `off` (forward `store: false` on chat and Responses, whatever the client sent; Responses
+   * stores by default when the field is absent), or `reject` (403 on an explicit `store: true`).
+   */
+  store: z.enum(["allow", "off", "reject"]).default("allow"),
   stream: z.enum(["allow", "reject"]).default("allow"),
   temperature: z
     .strictObject({ min: z.number().min(0).max(2).default(0), max: z.number().min(0).max(2).default(2), action: z.enum(["clamp", "reject"]).default("clamp") })
