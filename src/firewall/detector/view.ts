@@ -28,6 +28,9 @@ export interface View {
   payload: number;
 }
 
+/** Symbols below 0x250 that `foldForDetection` leaves unchanged in every context (test/firewall-detector.test.ts). */
+const KEPT_LATIN1 = [0xa1, 0xa2, 0xa3, 0xa4, 0xa5, 0xa6, 0xa7, 0xa9, 0xab, 0xac, 0xae, 0xb0, 0xb1, 0xb6, 0xb7, 0xbb, 0xbf, 0xd7, 0xf7];
+
 /** Code points below 0x250 (and some punctuation) whose fold is one known ASCII unit or themselves; 0 = fall back. */
 const FAST = new Uint16Array(0x250);
 const LEET = new Uint16Array(128);
@@ -38,16 +41,20 @@ const LEET = new Uint16Array(128);
     const d = String.fromCharCode(c).normalize("NFKD").replace(/\p{M}/gu, "");
     if (d.length === 1 && /[A-Za-z0-9 ]/.test(d)) FAST[c] = d.charCodeAt(0) | (d >= "A" && d <= "Z" ? 0x20 : 0);
   }
+  // Latin-1 symbols every fold pass leaves as they are (£, §, ©, °, ±, ×, ...): without them a
+  // price in pounds sent the whole segment down the three-pass fold.
+  for (const c of KEPT_LATIN1) FAST[c] = c;
   for (let c = 0; c < 128; c++) LEET[c] = c;
   for (const [k, v] of Object.entries({ "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" })) {
     LEET[k.charCodeAt(0)] = v.charCodeAt(0);
   }
 }
 
-/** Typographic punctuation that every fold pass leaves unchanged. */
+/** Typographic punctuation and currency signs (€, ₹, ₽, ...; not ₨, which NFKC spells "Rs") that every fold pass leaves unchanged. */
 function keptAsIs(c: number): boolean {
   return c === 0x2010 || c === 0x2013 || c === 0x2014 || c === 0x2018 || c === 0x2019 || c === 0x201c ||
-    c === 0x201d || c === 0x2022 || c === 0xab || c === 0xbb;
+    c === 0x201d || c === 0x2022 || c === 0x2020 || c === 0x2021 || c === 0x2030 || c === 0x2212 ||
+    (c >= 0x20a0 && c <= 0x20c0 && c !== 0x20a8);
 }
 
 /** Per folded ASCII code: 1 unit ([a-z0-9@$]), 2 lower-case letter. */
