@@ -15,6 +15,7 @@ import { generateApiKey } from "../src/auth/key-format";
 import { extractTexts } from "../src/firewall/extract";
 import { FirewallPolicySchema } from "../src/firewall/policy";
 import { classifierDecisions, scanSlots } from "../src/firewall/scan";
+import { bodyObjectRefs } from "../src/policy/objects";
 import { applyParamPolicy } from "../src/policy/params";
 import { decodeUtf8, exceedsDepth, parseJsonObject, validateBody } from "../src/request/body";
 import { ParamPolicySchema } from "../src/rules/schema";
@@ -91,6 +92,8 @@ export async function stageCosts(): Promise<Record<string, number>> {
   const policy = ParamPolicySchema.parse({});
   const parsed = validateBody(schema, parseJsonObject(decodeUtf8(body)));
   const authorise = await measure(() => applyParamPolicy("chat", parsed, policy));
+  // The walk every chat request pays; with no ids found there is no Durable Object call.
+  const bodyObjects = await measure(() => bodyObjectRefs("chat", parsed));
 
   // The input firewall on the same small request, every scanner on (bench:scan has sizes).
   const fwPolicy = FirewallPolicySchema.parse({});
@@ -106,7 +109,7 @@ export async function stageCosts(): Promise<Record<string, number>> {
   });
 
   const sub = (v: number): number => Math.max(0, Math.round((v - base) * 100) / 100);
-  return { auth_api_key: sub(auth), auth_jwt_es256_cold: sub(authJwt), auth_jwt_warm: sub(authJwtWarm), parse_validate: sub(validate), authorise: sub(authorise), firewall: sub(firewall) };
+  return { auth_api_key: sub(auth), auth_jwt_es256_cold: sub(authJwt), auth_jwt_warm: sub(authJwtWarm), parse_validate: sub(validate), authorise: sub(authorise), body_objects: sub(bodyObjects), firewall: sub(firewall) };
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {

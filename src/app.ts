@@ -5,8 +5,9 @@
  *
  *   request id -> analytics -> (CORS) -> route -> audit trail (records security decisions
  *   when the request is complete: src/audit) -> body size limit -> authenticate ->
- *   parse and validate -> authorise -> admission (limits, and the extraction defence's
- *   probing score: src/extraction) -> input firewall ->
+ *   parse and validate -> authorise -> body object ids (files, responses and items a chat
+ *   or Responses body names must be the caller's: src/policy/objects.ts) -> admission
+ *   (limits, and the extraction defence's probing score: src/extraction) -> input firewall ->
  *   output protection (set up) -> forward (output checks applied to the body or to each
  *   stream event) -> settle usage
  *
@@ -19,6 +20,7 @@ import { auditReport, postAuditEvents } from "./admin/audit";
 import { revokeKey } from "./admin/keys";
 import { intakeReports } from "./admin/intake-reports";
 import { probingReport } from "./admin/probing";
+import { discardQuarantined, listQuarantine, quarantinedContent, releaseQuarantined, retrieveQuarantined } from "./admin/quarantine";
 import { signalRules } from "./admin/rules-signal";
 import { usage } from "./admission/usage";
 import { dashboardHeaders, requireCsrf, requireSession, sameOrigin, signIn, signOut } from "./dashboard/access";
@@ -35,6 +37,7 @@ import { auditTrail } from "./middleware/audit";
 import { authenticate } from "./middleware/authenticate";
 import { authorise, requireScope } from "./middleware/authorise";
 import { bodyLimit } from "./middleware/body-limit";
+import { bodyObjects } from "./middleware/objects";
 import { corsStage } from "./middleware/cors";
 import { firewall } from "./middleware/firewall";
 import { newRequestId, requestId } from "./middleware/request-id";
@@ -63,6 +66,9 @@ app.use("/v1/*", bodyLimit());
 app.use("/v1/*", authenticate());
 app.use("/v1/*", parseAndValidate());
 app.use("/v1/*", authorise());
+// Before anything charges or forwards: a foreign id is refused like a missing one. After the
+// response it records a stored Responses answer as the caller's (waitUntil).
+app.use("/v1/*", bodyObjects());
 // settle wraps everything after it; its work runs once the response (or stream) has ended.
 app.use("/v1/*", settleUsage());
 app.use("/v1/*", admission());
@@ -101,6 +107,12 @@ app.post("/admin/v1/keys/revoke", revokeKey);
 app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
 app.get("/admin/v1/intake_reports", intakeReports);
+// Quarantined training files held for review (src/admin/quarantine.ts).
+app.get("/admin/v1/quarantine", listQuarantine);
+app.get("/admin/v1/quarantine/:id", retrieveQuarantined);
+app.get("/admin/v1/quarantine/:id/content", quarantinedContent);
+app.post("/admin/v1/quarantine/:id/release", releaseQuarantined);
+app.post("/admin/v1/quarantine/:id/discard", discardQuarantined);
 app.get("/admin/v1/audit", auditReport);
 app.post("/admin/v1/audit/events", postAuditEvents);
 

@@ -19,6 +19,7 @@ import type { Limits } from "./quota/limits";
 import type { ProbePolicy } from "./extraction/score";
 import type { DashboardSession } from "./dashboard/access";
 import type { ListQuery, ObjectTarget, UploadedFile } from "./files/request";
+import type { CreatedResponse } from "./policy/objects";
 import { isSecureOrLocal } from "./util/url";
 
 const ProviderSchema = z.strictObject({
@@ -81,6 +82,13 @@ export const ConfigSchema = z
         retention_days: z.number().int().min(1).max(3650).default(400),
       })
       .prefault({}),
+    /** Training files the intake quarantined, held in R2 for review (docs/training-data.md). */
+    quarantine: z
+      .strictObject({
+        /** A held file nobody decided on is deleted this many days after it was held. */
+        retention_days: z.number().int().min(1).max(365).default(30),
+      })
+      .prefault({}),
     cors: z
       .strictObject({
         /** Exact origins allowed to call from a browser. Empty: CORS off (no headers, no preflight). */
@@ -120,6 +128,8 @@ export interface AppVariables {
   reservation: ReservationRef;
   /** Set by the forward stage: whether the provider was reached and what it reported. */
   upstream: UpstreamOutcome;
+  /** Set by the forward stage on /v1/responses (for streams, once the stream has ended): the ids the answer created. */
+  createdResponse: CreatedResponse | undefined;
   /** Set by the input firewall: placeholder -> original for this request (response protection restores them). */
   redactions: RedactionVault;
   /** Set by the output-protection stage: the checks the forward stage applies to the response. */

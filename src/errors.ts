@@ -40,6 +40,7 @@ export const ERRORS = {
   prompt_blocked: { status: 400, type: "invalid_request_error", message: "The request was blocked by the gateway's content policy.", retry: false },
   response_blocked: { status: 400, type: "invalid_request_error", message: "The response was withheld by the gateway's content policy.", retry: false },
   image_url_not_allowed: { status: 400, type: "invalid_request_error", message: "An image URL in the request is not allowed.", retry: false },
+  conversation_not_supported: { status: 400, type: "invalid_request_error", message: "This gateway does not serve conversations: `conversation` cannot be used. Chain responses with `previous_response_id`.", retry: false },
   missing_parameter: { status: 400, type: "invalid_request_error", message: "Missing required parameter.", retry: false },
   invalid_multipart: { status: 400, type: "invalid_request_error", message: "The multipart/form-data body could not be parsed.", retry: false },
   training_file_rejected: { status: 400, type: "invalid_request_error", message: "The training file was not accepted by the gateway's intake checks.", retry: false },
@@ -54,7 +55,10 @@ export const ERRORS = {
   model_not_found: { status: 404, type: "invalid_request_error", message: "The model does not exist or you do not have access to it.", retry: false },
   file_not_found: { status: 404, type: "invalid_request_error", message: "The file does not exist or you do not have access to it.", retry: false },
   job_not_found: { status: 404, type: "invalid_request_error", message: "The fine-tuning job does not exist or you do not have access to it.", retry: false },
+  response_not_found: { status: 404, type: "invalid_request_error", message: "The response does not exist or you do not have access to it.", retry: false },
+  item_not_found: { status: 404, type: "invalid_request_error", message: "The item does not exist or you do not have access to it.", retry: false },
   intake_report_not_found: { status: 404, type: "invalid_request_error", message: "The intake report does not exist or you do not have access to it.", retry: false },
+  quarantined_file_not_found: { status: 404, type: "invalid_request_error", message: "The quarantined file does not exist or is no longer held.", retry: false },
   upstream_rate_limited: { status: 429, type: "rate_limit_error", message: "The model provider is rate limiting requests. Retry later.", retry: true },
   upstream_rejected: { status: 400, type: "invalid_request_error", message: "The model provider rejected the request.", retry: false },
   upstream_error: { status: 502, type: "server_error", message: "The model provider returned an error.", retry: true },
@@ -74,6 +78,7 @@ export const ERRORS = {
   config_invalid: { status: 503, type: "server_error", message: "The gateway configuration is invalid.", retry: false },
   dashboard_not_configured: { status: 503, type: "server_error", message: "The dashboard is not configured on this gateway.", retry: false },
   audit_unavailable: { status: 503, type: "server_error", message: "The audit trail cannot be reached right now.", retry: true },
+  quarantine_unavailable: { status: 503, type: "server_error", message: "The quarantine store cannot be reached right now.", retry: true },
   rules_unavailable: { status: 503, type: "server_error", message: "The gateway has no valid rules and refuses to run unchecked.", retry: true },
   internal_error: { status: 500, type: "server_error", message: "Internal error.", retry: true },
 } as const satisfies Record<string, ErrorSpec>;
@@ -94,6 +99,8 @@ export interface GatewayErrorOptions {
    * ids and counts, never the data). SDKs ignore unknown top-level fields.
    */
   report?: { name: string; value: unknown };
+  /** Further client-safe fields beside `error` (what became of a quarantined upload). */
+  extra?: Record<string, unknown>;
 }
 
 export class GatewayError extends Error {
@@ -103,6 +110,7 @@ export class GatewayError extends Error {
   readonly headers: Record<string, string>;
   readonly publicMessage: string;
   readonly report: GatewayErrorOptions["report"];
+  readonly extra: GatewayErrorOptions["extra"];
 
   constructor(code: ErrorCode, opts: GatewayErrorOptions = {}) {
     super(opts.detail ?? code);
@@ -113,6 +121,7 @@ export class GatewayError extends Error {
     this.headers = opts.headers ?? {};
     this.publicMessage = opts.message ?? ERRORS[code].message;
     this.report = opts.report;
+    this.extra = opts.extra;
   }
 
   get status(): number {
@@ -140,6 +149,6 @@ export function errorResponse(err: GatewayError, requestId: string): Response {
   headers.set("x-request-id", requestId);
   headers.set("x-should-retry", String(ERRORS[err.code].retry));
   headers.set("cache-control", "no-store");
-  const body = err.report === undefined ? errorBody(err) : { ...errorBody(err), [err.report.name]: err.report.value };
+  const body = { ...errorBody(err), ...(err.report === undefined ? {} : { [err.report.name]: err.report.value }), ...err.extra };
   return new Response(JSON.stringify(body), { status: err.status, headers });
 }

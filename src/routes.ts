@@ -42,6 +42,7 @@ export const ROUTES: Readonly<Record<string, RouteSpec>> = {
   "/admin/v1/audit": { route: "admin", method: "GET" },
   "/admin/v1/audit/events": { route: "admin", method: "POST" },
   "/admin/v1/intake_reports": { route: "admin", method: "GET" },
+  "/admin/v1/quarantine": { route: "admin", method: "GET" },
 };
 
 /**
@@ -60,12 +61,22 @@ const OBJECT_OPS: readonly { pattern: RegExp; route: ObjectRoute; kind?: PathIdK
   { pattern: /^\/v1\/fine_tuning\/jobs\/([^/]+)\/cancel$/, route: "fine_tuning", kind: "job", ops: { POST: "job.cancel" } },
 ];
 
+/** Admin paths that name a held file (src/admin/quarantine.ts): its id is checked like a file id. */
+const ADMIN_ID_PATHS: readonly { pattern: RegExp; kind: PathIdKind; methods: readonly Method[] }[] = [
+  { pattern: /^\/admin\/v1\/quarantine\/([^/]+)$/, kind: "quarantined_file", methods: ["GET"] },
+  { pattern: /^\/admin\/v1\/quarantine\/([^/]+)\/content$/, kind: "quarantined_file", methods: ["GET"] },
+  { pattern: /^\/admin\/v1\/quarantine\/([^/]+)\/(?:release|discard)$/, kind: "quarantined_file", methods: ["POST"] },
+];
+
 /** The same, with each path's specs built once. */
-const OBJECT_PATHS = OBJECT_OPS.map((p) => ({
-  pattern: p.pattern,
-  kind: p.kind,
-  specs: Object.entries(p.ops).map(([method, op]): RouteSpec => ({ route: p.route, method: method as Method, op })),
-}));
+const OBJECT_PATHS = [
+  ...OBJECT_OPS.map((p) => ({
+    pattern: p.pattern,
+    kind: p.kind,
+    specs: Object.entries(p.ops).map(([method, op]): RouteSpec => ({ route: p.route, method: method as Method, op })),
+  })),
+  ...ADMIN_ID_PATHS.map((p) => ({ pattern: p.pattern, kind: p.kind, specs: p.methods.map((method): RouteSpec => ({ route: "admin", method })) })),
+];
 
 /** A known path: its spec per method, and the object id it names (not yet checked). */
 export interface PathMatch {

@@ -8,15 +8,13 @@ import { env, runInDurableObject, SELF } from "cloudflare:test";
 import OpenAI, { toFile } from "openai";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { sha256Hex } from "../src/auth/api-keys";
-import { auditLog } from "../src/audit/writer";
-import type { ChainedRecord } from "../src/audit/chain";
 import { recordOwned, requireOwned } from "../src/files/ownership";
 import { resetRulesCache, RULES_KEY } from "../src/rules/store";
 import type { ClientState } from "../src/admission/client-state";
 import type { ClientReport } from "../src/files/intake";
 import { boundReport } from "../src/files/intake-reports";
 import { cleanExamples, fakeSecrets, poisonedFile, toJsonl } from "../scripts/lib/intake-gen";
-import { errorOf, seedKey, testKey } from "./helpers";
+import { dataRecords, errorOf, seedKey, testKey } from "./helpers";
 
 const BOTH = ["files", "fine_tune"];
 const LINE = { messages: [{ role: "user", content: "What is 2 + 2?" }, { role: "assistant", content: "4" }] };
@@ -56,20 +54,6 @@ async function createJob(key: string, body: Record<string, unknown>): Promise<Re
 
 function sdk(apiKey: string): OpenAI {
   return new OpenAI({ apiKey, baseURL: "https://gateway.test/v1", maxRetries: 0, fetch: (input, init) => SELF.fetch(input as string, init as RequestInit) });
-}
-
-/** `data` audit records of `client` with `action`, once there are at least `n`. */
-async function dataRecords(client: string, action: string, n = 1): Promise<ChainedRecord[]> {
-  let found: ChainedRecord[] = [];
-  await vi.waitFor(
-    async () => {
-      const { records } = await auditLog(env).recent(1000);
-      found = records.filter((r) => r.kind === "data" && r.client === client && r.action === action);
-      expect(found.length).toBeGreaterThanOrEqual(n);
-    },
-    { timeout: 5000, interval: 20 },
-  );
-  return found;
 }
 
 /** A generated poisoned file of 400 examples and its JSONL bytes. */

@@ -3,7 +3,9 @@ import { env, SELF } from "cloudflare:test";
 import { keyStorageName, resetKeyCache, sha256Hex } from "../src/auth/api-keys";
 import { fixtureKey } from "../src/auth/key-format";
 import { resetRulesCache, RULES_KEY } from "../src/rules/store";
-import { afterEach, beforeEach, vi } from "vitest";
+import { afterEach, beforeEach, expect, vi } from "vitest";
+import type { ChainedRecord } from "../src/audit/chain";
+import { auditLog } from "../src/audit/writer";
 
 /** Test keys are well-formed (prefix and checksum) so they reach the KV lookup. */
 export const testKey = (label: string): string => fixtureKey(label);
@@ -85,4 +87,18 @@ export function perTestClient(prefix: string): {
       resetRulesCache();
     },
   };
+}
+
+/** `data` audit records about `client` with `action`, once there are at least `n`. */
+export async function dataRecords(client: string, action: string, n = 1): Promise<ChainedRecord[]> {
+  let found: ChainedRecord[] = [];
+  await vi.waitFor(
+    async () => {
+      const { records } = await auditLog(env).recent(1000);
+      found = records.filter((r) => r.kind === "data" && r.client === client && r.action === action);
+      expect(found.length).toBeGreaterThanOrEqual(n);
+    },
+    { timeout: 5000, interval: 20 },
+  );
+  return found;
 }

@@ -7,7 +7,8 @@
  */
 import type { Context } from "hono";
 import { z } from "zod";
-import type { AppEnv } from "../env";
+import { getConfig, type AppEnv } from "../env";
+import { retentionMs } from "../files/quarantine";
 import { reportListing, reportNotFound, reportObject } from "../files/intake-reports";
 import { OBJECT_IDS } from "../files/objects";
 import { validateBody } from "../request/body";
@@ -25,7 +26,7 @@ export async function intakeReports(c: Context<AppEnv>): Promise<Response> {
   if (q.id !== undefined) {
     const row = await stub.intakeReport(q.id);
     if (row === null) throw reportNotFound("id");
-    return c.json(reportObject(row));
+    return c.json(reportObject(row, retentionMs(getConfig(c.env))));
   }
   const rows = await stub.intakeReports(q.limit);
   return c.json({ object: "list", client_id: q.client_id, data: rows.map(reportListing) });

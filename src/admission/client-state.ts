@@ -11,7 +11,10 @@
  * It also records which files and fine-tuning jobs are this client's (`owned_objects`): the
  * provider sees one account for every client, so ownership exists only here (src/files).
  * And it keeps the intake reports of its training uploads (`intake_reports`,
- * src/files/intake-reports.ts), the newest INTAKE_REPORTS_KEPT of them.
+ * src/files/intake-reports.ts), the newest INTAKE_REPORTS_KEPT of them, with the state of
+ * each quarantined file held for review (`held_files`, src/files/held.ts). And the stored
+ * responses it created, with their output items (`owned_responses`, src/policy/objects.ts),
+ * which only it may continue (`previous_response_id`, `item_reference`).
  */
 import { DurableObject } from "cloudflare:workers";
 import { admit, emptyState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
@@ -20,7 +23,9 @@ import type { TemplateHint } from "../extraction/features";
 import type { ProbePolicy } from "../extraction/score";
 import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
 import type { ObjectKind, OwnedObject, OwnedPage } from "../files/objects";
-import { INTAKE_REPORTS_KEPT, type IntakeReportListing, type StoredIntakeReport } from "../files/intake-reports";
+import { OWNED_RESPONSES_KEPT, OWNED_RESPONSE_TTL_MS, RESPONSE_ITEMS_KEPT, type CreatedResponse } from "../policy/objects";
+import { INTAKE_REPORTS_KEPT, type IntakeReportListing, type StoredIntakeReport, type StoredIntakeReportWithHold } from "../files/intake-reports";
+import { createHeldTable, heldOfReport, heldRow, insertHeld, writeDecision, type HeldDecision, type HeldRow, type HeldStatus } from "../files/held";
 
 export interface AdmitRequest {
   /** SHA-256 hex of the API key used, or "" for credentials that are not revocable here. */
@@ -93,6 +98,12 @@ export class ClientState extends DurableObject<Env> {
       sql.exec(
         "CREATE TABLE IF NOT EXISTS intake_reports (id TEXT PRIMARY KEY, created INTEGER NOT NULL, sha256 TEXT NOT NULL, verdict TEXT NOT NULL, file_id TEXT NULL, findings TEXT NOT NULL, report TEXT NOT NULL)",
       );
+      createHeldTable(sql);
+      // `seq` numbers responses in the order recorded (an item shares its response's), so the
+      // oldest are dropped together; `created` lets a record expire with the response.
+      sql.exec("CREATE TABLE IF NOT EXISTS owned_responses (kind TEXT NOT NULL, id TEXT NOT NULL, seq INTEGER NOT NULL, created INTEGER NOT NULL, PRIMARY KEY (kind, id))");
+      sql.exec("CREATE INDEX IF NOT EXISTS owned_responses_seq ON owned_responses (seq)");
+      sql.exec("CREATE INDEX IF NOT EXISTS owned_responses_created ON owned_responses (created)");
       for (const row of sql.exec<{ hash: string }>("SELECT hash FROM revoked_keys")) this.revoked.add(row.hash);
       const saved = sql.exec<{ state: string }>("SELECT state FROM quota_state WHERE id = 1").toArray()[0];
       if (saved !== undefined) this.quota = JSON.parse(saved.state) as QuotaState;
@@ -235,18 +246,36 @@ export class ClientState extends DurableObject<Env> {
    * await between them are committed together, so a file is never owned without its report.
    */
   async recordOwned(objects: OwnedObject[], report?: StoredIntakeReport): Promise<void> {
-    for (const o of objects) {
-      this.ctx.storage.sql.exec(
-        "INSERT INTO owned_objects (kind, id, created, purpose, bytes, sha256, filename, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO NOTHING",
-        o.kind, o.id, o.created, o.purpose, o.bytes, o.sha256, o.filename, o.status,
-      );
-    }
+    for (const o of objects) insertOwned(this.ctx.storage.sql, o);
     if (report !== undefined) this.insertReport(report);
   }
 
-  /** Stores a refused upload's intake report. */
-  async storeIntakeReport(r: StoredIntakeReport): Promise<void> {
+  /** Stores a refused upload's intake report, and the record of its file when the file is held for review (src/files/held.ts). */
+  async storeIntakeReport(r: StoredIntakeReport, held?: { id: string; heldAt: number }): Promise<void> {
     this.insertReport(r);
+    if (held !== undefined) insertHeld(this.ctx.storage.sql, { ...held, reportId: r.id });
+  }
+
+  /** A held file's record, or null. */
+  async heldFile(id: string): Promise<HeldRow | null> {
+    return heldRow(this.ctx.storage.sql, id);
+  }
+
+  /**
+   * An admin's decision on a held file, or its expiry; returns the status it had (null: no
+   * record). A release records the provider's file as this client's and names it on the
+   * intake report in the same transaction, and only if no decision came first.
+   */
+  async decideHeld(d: HeldDecision): Promise<HeldStatus | null> {
+    const sql = this.ctx.storage.sql;
+    return this.ctx.storage.transactionSync(() => {
+      const before = writeDecision(sql, d);
+      if ((before === null || before === "held") && d.owned !== undefined) {
+        insertOwned(sql, d.owned);
+        sql.exec("UPDATE intake_reports SET file_id = ? WHERE id = ?", d.owned.id, d.reportId);
+      }
+      return before;
+    });
   }
 
   /** Inserts a report and drops the oldest past INTAKE_REPORTS_KEPT. */
@@ -257,9 +286,10 @@ export class ClientState extends DurableObject<Env> {
   }
 
   /** One of this client's intake reports, or null (another client's id is simply not here). */
-  async intakeReport(id: string): Promise<StoredIntakeReport | null> {
-    const row = this.ctx.storage.sql.exec<ReportRow & { report: string }>("SELECT id, created, sha256, verdict, file_id, findings, report FROM intake_reports WHERE id = ?", id).toArray()[0];
-    return row === undefined ? null : { ...listing(row), report: row.report };
+  async intakeReport(id: string): Promise<StoredIntakeReportWithHold | null> {
+    const sql = this.ctx.storage.sql;
+    const row = sql.exec<ReportRow & { report: string }>("SELECT id, created, sha256, verdict, file_id, findings, report FROM intake_reports WHERE id = ?", id).toArray()[0];
+    return row === undefined ? null : { ...listing(row), report: row.report, held: heldOfReport(sql, id) };
   }
 
   /** This client's newest intake reports, newest first, without the reports themselves. */
@@ -298,6 +328,35 @@ export class ClientState extends DurableObject<Env> {
     return { data: rows.slice(0, page.limit), hasMore: rows.length > page.limit };
   }
 
+  /**
+   * Which of the ids a request body names are this client's, in one call: for each, a file's
+   * purpose (its scope is checked by the caller), "" for a response or item, or null. A
+   * response record older than OWNED_RESPONSE_TTL_MS owns nothing even before it is pruned.
+   */
+  async ownedRefs(refs: readonly { kind: "file" | "response" | "item"; id: string }[], now: number): Promise<(string | null)[]> {
+    const sql = this.ctx.storage.sql;
+    const since = now - OWNED_RESPONSE_TTL_MS;
+    // One statement per id: a bound-parameter list would hit SQLite's limit on long lists.
+    return refs.map((r) => {
+      if (r.kind === "file") return sql.exec<{ purpose: string }>("SELECT purpose FROM owned_objects WHERE kind = 'file' AND id = ?", r.id).toArray()[0]?.purpose ?? null;
+      return sql.exec("SELECT 1 FROM owned_responses WHERE kind = ? AND id = ? AND created >= ?", r.kind, r.id, since).toArray().length > 0 ? "" : null;
+    });
+  }
+
+  /**
+   * Records a stored response and its output items as this client's, then drops records past
+   * OWNED_RESPONSES_KEPT responses or older than OWNED_RESPONSE_TTL_MS. Recording the same
+   * response again keeps the first record.
+   */
+  async recordResponse(r: CreatedResponse, now: number): Promise<void> {
+    const sql = this.ctx.storage.sql;
+    const seq = sql.exec<{ seq: number }>("SELECT COALESCE(MAX(seq), 0) + 1 AS seq FROM owned_responses").one().seq;
+    sql.exec("INSERT OR IGNORE INTO owned_responses (kind, id, seq, created) VALUES ('response', ?, ?, ?)", r.id, seq, now);
+    for (const item of r.items.slice(0, RESPONSE_ITEMS_KEPT)) sql.exec("INSERT OR IGNORE INTO owned_responses (kind, id, seq, created) VALUES ('item', ?, ?, ?)", item, seq, now);
+    sql.exec("DELETE FROM owned_responses WHERE seq <= ?", seq - OWNED_RESPONSES_KEPT);
+    sql.exec("DELETE FROM owned_responses WHERE created < ?", now - OWNED_RESPONSE_TTL_MS);
+  }
+
   /** Sets the status the gateway last saw (a job's progress). */
   async setOwnedStatus(kind: ObjectKind, id: string, status: string): Promise<void> {
     this.ctx.storage.sql.exec("UPDATE owned_objects SET status = ? WHERE kind = ? AND id = ?", status, kind, id);
@@ -307,6 +366,13 @@ export class ClientState extends DurableObject<Env> {
   async forgetOwned(kind: ObjectKind, id: string): Promise<boolean> {
     return this.ctx.storage.sql.exec("DELETE FROM owned_objects WHERE kind = ? AND id = ?", kind, id).rowsWritten > 0;
   }
+}
+
+function insertOwned(sql: SqlStorage, o: OwnedObject): void {
+  sql.exec(
+    "INSERT INTO owned_objects (kind, id, created, purpose, bytes, sha256, filename, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (kind, id) DO NOTHING",
+    o.kind, o.id, o.created, o.purpose, o.bytes, o.sha256, o.filename, o.status,
+  );
 }
 
 function listing(r: ReportRow): IntakeReportListing {

@@ -20,6 +20,7 @@ import { hiddenPurposes, type OwnedObject } from "./objects";
 import { listOwned, owners, recordOwned, requireOwned } from "./ownership";
 import { callFiles, createdAt, createdId, objectResponse, readBody, readObject } from "./provider";
 import { clipText, recordData } from "./provenance";
+import { bucketOf, dropHold, expiresAt, holdUpload, QUARANTINE_HEADER, retentionMs, type HeldFile, type HoldResult } from "./quarantine";
 import { clientHeaders } from "../upstream/headers";
 
 /** Purposes the intake does not scan are recorded with this status. */
@@ -69,6 +70,11 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
  * The refusal of a quarantined or rejected training file, after its report is stored. If the
  * store fails the upload is still refused (nothing was forwarded) and the uploader still
  * gets the report in the body, without an id; the audit record then has `report_id: null`.
+ *
+ * A quarantined file is first held in R2 for review (src/files/quarantine.ts), and its state
+ * recorded with the report; a file held without that record is deleted again, so a held file
+ * always has an uploader who can see it. Held or not, nothing is forwarded: the refusal says
+ * which (`quarantine` beside `error`, `x-aigis-quarantine`), and so does the audit record.
  */
 async function refuseUpload(
   c: Context<AppEnv>,
@@ -77,20 +83,40 @@ async function refuseUpload(
   provenance: Record<string, AuditValue>,
 ): Promise<GatewayError> {
   const findings = findingsSummary(scan.report);
+  const upload = c.var.upload;
+  let hold: HoldResult | undefined = scan.status === "quarantined" ? await holdUpload(c, upload, String(provenance.sha256), stored.id) : undefined;
   let reportId: string | null = stored.id;
   try {
-    await owners(c, (s) => s.storeIntakeReport(stored));
+    await owners(c, (s) => s.storeIntakeReport(stored, hold?.held === true ? { id: hold.file.id, heldAt: hold.file.heldAt } : undefined));
   } catch {
     reportId = null;
     console.error(`aigis: intake report not stored (request ${c.var.requestId})`);
+    if (hold?.held === true) {
+      await dropHold(bucketOf(c.env), hold.file.id);
+      hold = { held: false, failure: "report_unstored" };
+    }
   }
-  recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status: scan.status, findings, report_id: reportId });
+  const heldId = hold?.held === true ? hold.file.id : null;
+  const holdDetail: Record<string, AuditValue> = hold === undefined ? {} : { quarantine_id: heldId, hold: hold.held ? "held" : hold.failure };
+  recordData(c, `file_${scan.status}`, { file_id: null, ...provenance, status: scan.status, findings, report_id: reportId, ...holdDetail });
+  const headers: Record<string, string> = reportId === null ? {} : { [INTAKE_REPORT_HEADER]: reportId };
+  if (heldId !== null) headers[QUARANTINE_HEADER] = heldId;
   // The uploader gets the report: rule ids, line numbers and counts, never the data.
   return new GatewayError("training_file_rejected", {
-    detail: `intake: ${scan.status} (${findings})`,
-    headers: reportId === null ? {} : { [INTAKE_REPORT_HEADER]: reportId },
+    detail: `intake: ${scan.status} (${findings})${hold === undefined ? "" : `, ${hold.held ? "held" : `not held: ${hold.failure}`}`}`,
+    ...(hold === undefined ? {} : { message: hold.held ? HELD_MESSAGE : NOT_HELD_MESSAGE }),
+    headers,
     report: { name: "intake_report", value: reportId === null ? scan.report : { id: reportId, ...scan.report } },
+    ...(hold === undefined ? {} : { extra: { quarantine: hold.held ? heldRefusal(hold.file, retentionMs(getConfig(c.env))) : { id: null, status: "not_held" } } }),
   });
+}
+
+const HELD_MESSAGE = "The training file was not accepted by the gateway's intake checks. It is held for review; the intake report says why.";
+const NOT_HELD_MESSAGE = "The training file was not accepted by the gateway's intake checks, and it could not be held for review: upload it again later or contact the operator.";
+
+/** What the uploader learns of its held file: the id, and until when it is kept. */
+function heldRefusal(h: HeldFile, retention: number): Record<string, unknown> {
+  return { id: h.id, status: "held", expires_at: Math.floor(expiresAt(h.heldAt, retention) / 1000) };
 }
 
 /** The OpenAI file object of a recorded file. */

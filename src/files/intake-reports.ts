@@ -4,7 +4,8 @@
  * numbers, counts: never the data) in the uploader's Durable Object, table `intake_reports`
  * (src/admission/client-state.ts), under an id the upload's answer names
  * (`x-aigis-intake-report`). The uploader reads it at `GET /v1/files/intake_reports/{id}`,
- * an admin at `GET /admin/v1/intake_reports` (src/admin/intake-reports.ts).
+ * an admin at `GET /admin/v1/intake_reports` (src/admin/intake-reports.ts). A report that
+ * quarantined a file held for review also says what became of that file (src/files/held.ts).
  *
  * Bounded per client: a report is at most INTAKE_REPORT_MAX_BYTES (past it, findings are
  * dropped from the end and `truncated: true` is set) and the newest INTAKE_REPORTS_KEPT are
@@ -12,9 +13,11 @@
  */
 import type { Context } from "hono";
 import { GatewayError } from "../errors";
-import type { AppEnv } from "../env";
+import { getConfig, type AppEnv } from "../env";
+import { heldView, type HeldRow } from "./held";
 import { findingCounts, type ClientReport } from "./intake";
 import { owners } from "./ownership";
+import { retentionMs } from "./quarantine";
 
 /** Names the stored report on an upload's answer, accepted or refused. */
 export const INTAKE_REPORT_HEADER = "x-aigis-intake-report";
@@ -41,6 +44,11 @@ export interface IntakeReportListing {
 export interface StoredIntakeReport extends IntakeReportListing {
   /** The `ClientReport` as JSON, bounded by `boundReport`. */
   report: string;
+}
+
+/** A stored report as read back: with the state of the file it quarantined, if that file was held (src/files/held.ts). */
+export interface StoredIntakeReportWithHold extends StoredIntakeReport {
+  held: HeldRow | null;
 }
 
 /** `irep_` and 96 random bits as hex: unguessable, though ownership is what protects a report. */
@@ -90,9 +98,21 @@ export function reportListing(r: IntakeReportListing): Record<string, unknown> {
   return { id: r.id, object: "intake_report", created_at: r.created, sha256: r.sha256, verdict: r.verdict, file_id: r.fileId, finding_counts: JSON.parse(r.findings) as unknown };
 }
 
-/** The wire object of one report, for the uploader and the admin alike. */
-export function reportObject(r: StoredIntakeReport): Record<string, unknown> {
-  return { id: r.id, object: "intake_report", created_at: r.created, sha256: r.sha256, verdict: r.verdict, file_id: r.fileId, report: JSON.parse(r.report) as unknown };
+/**
+ * The wire object of one report, for the uploader and the admin alike. `quarantine` is the
+ * held file's state (null when nothing was held); `retention` is the quarantine's, in ms.
+ */
+export function reportObject(r: StoredIntakeReportWithHold, retention: number, now = Date.now()): Record<string, unknown> {
+  return {
+    id: r.id,
+    object: "intake_report",
+    created_at: r.created,
+    sha256: r.sha256,
+    verdict: r.verdict,
+    file_id: r.fileId,
+    quarantine: heldView(r.held, retention, now),
+    report: JSON.parse(r.report) as unknown,
+  };
 }
 
 /** 404 for a report that does not exist or is another client's: the same answer for both. */
@@ -105,5 +125,5 @@ export async function retrieveIntakeReport(c: Context<AppEnv>): Promise<Response
   const id = c.var.objectOp.id as string;
   const row = await owners(c, (s) => s.intakeReport(id));
   if (row === null) throw reportNotFound(null);
-  return c.json(reportObject(row));
+  return c.json(reportObject(row, retentionMs(getConfig(c.env))));
 }

@@ -5,7 +5,8 @@
  * maps its verdict onto what the upload handler (src/files/files.ts) does:
  * `accepted` and `flagged` forward the upload, `redacted` forwards the redacted copy,
  * `quarantined` and `rejected` forward nothing and answer 400 `training_file_rejected`
- * with the report. Each verdict is recorded in the audit trail with the file's SHA-256, and
+ * with the report; a quarantined file is held in R2 for an admin's review
+ * (src/files/quarantine.ts). Each verdict is recorded in the audit trail with the file's SHA-256, and
  * each report is stored for the uploader and the admin (src/files/intake-reports.ts).
  */
 import type { Context } from "hono";

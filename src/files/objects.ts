@@ -5,19 +5,21 @@
  */
 
 export type ObjectKind = "file" | "job";
-/** Ids that can stand in a path: the provider's objects, and the gateway's own intake reports. */
-export type PathIdKind = ObjectKind | "intake_report";
+/** Ids that can stand in a path: the provider's objects, and the gateway's own intake reports and held files. */
+export type PathIdKind = ObjectKind | "intake_report" | "quarantined_file";
 
 /**
  * OpenAI ids: a fixed prefix and a short token (`file-abc123`, `ftjob-abc123`). The charset is
  * strict so an id can go into an upstream path and a SQL parameter without escaping, and
  * checked before any lookup; Azure's 32-hex ids fit the same shape. Intake reports are the
- * gateway's (src/files/intake-reports.ts): `irep_` and 24 hex characters.
+ * gateway's (src/files/intake-reports.ts): `irep_` and 24 hex characters; so are held files
+ * (src/files/quarantine.ts): `qfile_` and 32 hex characters.
  */
 export const OBJECT_IDS: Readonly<Record<PathIdKind, { pattern: RegExp; param: string }>> = {
   file: { pattern: /^file-[A-Za-z0-9_-]{1,64}$/, param: "file_id" },
   job: { pattern: /^ftjob-[A-Za-z0-9_-]{1,64}$/, param: "fine_tuning_job_id" },
   intake_report: { pattern: /^irep_[0-9a-f]{24}$/, param: "intake_report_id" },
+  quarantined_file: { pattern: /^qfile_[0-9a-f]{32}$/, param: "quarantine_id" },
 };
 
 export function isObjectId(kind: PathIdKind, id: unknown): id is string {

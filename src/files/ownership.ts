@@ -16,11 +16,14 @@ import { scopeForPurpose, type ObjectKind, type OwnedObject, type OwnedPage } fr
 
 const NOT_FOUND = { file: "file_not_found", job: "job_not_found" } as const;
 
-/** Runs one call on the caller's Durable Object. */
-export async function owners<T>(c: Context<AppEnv>, call: (stub: DurableObjectStub<ClientState>) => Promise<T>): Promise<T> {
+/**
+ * Runs one call on the caller's Durable Object, or on `clientId`'s (an admin acting on a
+ * client's held file, src/admin/quarantine.ts).
+ */
+export async function owners<T>(c: Context<AppEnv>, call: (stub: DurableObjectStub<ClientState>) => Promise<T>, clientId = c.var.identity.clientId): Promise<T> {
   const ns = c.env.CLIENT_STATE;
   try {
-    return await call(ns.get(ns.idFromName(c.var.identity.clientId)));
+    return await call(ns.get(ns.idFromName(clientId)));
   } catch (err) {
     throw new GatewayError("ownership_unavailable", { detail: `client object: ${err instanceof Error ? err.name : "failed"}` });
   }

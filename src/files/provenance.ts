@@ -12,8 +12,12 @@ import type { AppEnv } from "../env";
 /** Client-chosen text in a record is clipped: one odd value must not make a record large. */
 export const clipText = (s: string, n = 100): string => (s.length > n ? s.slice(0, n) : s);
 
-/** Queues one `data` record; sent after the response (src/audit/client.ts), never delaying it. */
-export function recordData(c: Context<AppEnv>, action: string, detail: Record<string, AuditValue>): void {
-  const { clientId, tenant } = c.var.identity;
+/**
+ * Queues one `data` record; sent after the response (src/audit/client.ts), never delaying it.
+ * `about` is the client the record is about when that is not the caller (an admin's decision
+ * on a client's held file is recorded under that client).
+ */
+export function recordData(c: Context<AppEnv>, action: string, detail: Record<string, AuditValue>, about: { clientId: string; tenant: string } = c.var.identity): void {
+  const { clientId, tenant } = about;
   recordAudit(c.env, c.executionCtx, [{ at: Date.now(), kind: "data", client: clientId, tenant, rule: "", rulesVersion: c.var.log.rulesVersion, action, promptMac: null, detail }]);
 }

@@ -15,6 +15,7 @@ import { providerChain, upstreamModel } from "./providers";
 import { guardStream, type StreamKind } from "./stream-guard";
 import { usageFromBody } from "./usage";
 import { roundEmbeddings, roundingRewriter, roundLogprobs } from "../extraction/degrade";
+import { createdResponseOf } from "../policy/objects";
 
 const decoder = new TextDecoder();
 
@@ -120,6 +121,8 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
       maxOutputTokens: c.var.reservation?.granted,
       countOutput: c.var.reservation !== undefined,
       hideUsageChunk: askUsage,
+      // A response the provider does not store cannot be continued: no ids worth keeping.
+      keepResponse: body.store !== false,
       rewriter: c.var.probeDegrade === undefined ? c.var.protection?.rewriter(kind) : roundingRewriter(c.var.protection?.rewriter(kind), c.var.probeDegrade.logprob_decimals),
     });
     const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;
@@ -136,6 +139,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         outcome.countedOutputTokens = s.countedOutputTokens;
         // A stream the gateway or the client ended early is charged for what was generated.
         outcome.aborted = s.outcome !== "complete";
+        if (s.createdResponse !== undefined) c.set("createdResponse", s.createdResponse);
         c.var.protection?.record(log);
       }),
     );
@@ -171,6 +175,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
     const vectors = route === "embeddings" && degrade.embeddings_int8 ? roundEmbeddings(parsed) : 0;
     if (rounded || vectors > 0) out = JSON.stringify(parsed);
   }
+  if (route === "responses" && body.store !== false) c.set("createdResponse", createdResponseOf(parsed));
   headers.set("content-type", "application/json");
   return new Response(out, { status: res.status, headers });
 }

@@ -12,6 +12,7 @@ import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
 import { estimateTextTokensUnrounded } from "../quota/tokens";
 import { usageFromBody, type Usage } from "./usage";
 import type { EventRewriter } from "../protect/response";
+import { createdResponseOf, type CreatedResponse } from "../policy/objects";
 
 export type StreamKind = "chat" | "completions" | "responses";
 
@@ -24,6 +25,8 @@ export interface StreamSummary {
   usage: Usage | undefined;
   /** Output tokens estimated from the deltas forwarded to the client. */
   countedOutputTokens: number;
+  /** Responses with `keepResponse`: the ids of the newest response object the stream carried. */
+  createdResponse: CreatedResponse | undefined;
 }
 
 export interface GuardOptions {
@@ -47,6 +50,8 @@ export interface GuardOptions {
    * `response_blocked`. Absent: events pass unchanged.
    */
   rewriter?: EventRewriter | undefined;
+  /** Responses: note the ids the response object carries, for recording who owns them (src/middleware/objects.ts). */
+  keepResponse?: boolean;
 }
 
 /** The text a delta event adds to the output, for counting; "" for events that add none. */
@@ -69,6 +74,17 @@ export function deltaText(kind: StreamKind, data: unknown): string {
 const encoder = new TextEncoder();
 const RESPONSES_TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
 
+const RESPONSE_OBJECT_EVENTS = new Set(["response.created", "response.completed", "response.failed", "response.incomplete"]);
+
+/**
+ * Whether this Responses event carries the whole response object: `created` has its id
+ * first, the end events have its output items too.
+ */
+function carriesResponse(ev: SseEvent): boolean {
+  if (RESPONSE_OBJECT_EVENTS.has(ev.event)) return true;
+  return ev.event === "" && /"type"\s*:\s*"response\.(created|completed|failed|incomplete)"/.test(ev.data.slice(0, 64));
+}
+
 /** Whether this event is the upstream's own end of stream. */
 export function isTerminal(kind: StreamKind, ev: SseEvent): boolean {
   if (kind !== "responses") return ev.data === "[DONE]";
@@ -84,17 +100,19 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
   let bytes = 0;
   let usage: Usage | undefined;
   let counted = 0;
+  let created: CreatedResponse | undefined;
   let settle!: (s: StreamSummary) => void;
   const done = new Promise<StreamSummary>((r) => (settle = r));
   let finished = false;
 
   const counting = opts.countOutput === true || opts.maxOutputTokens !== undefined;
   const rewriter = opts.rewriter;
+  const keepResponse = opts.kind === "responses" && opts.keepResponse === true;
   const finish = (outcome: StreamSummary["outcome"], errorCode: ErrorCode | ""): void => {
     if (finished) return;
     finished = true;
     stopWatchdog();
-    settle({ outcome, errorCode, bytes, usage, countedOutputTokens: Math.ceil(counted) });
+    settle({ outcome, errorCode, bytes, usage, countedOutputTokens: Math.ceil(counted), createdResponse: created });
   };
 
   // One watchdog timer per stream, not one per read: a stream has hundreds of events, and
@@ -178,15 +196,18 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
       const isEnd = isTerminal(opts.kind, ev);
       if (isEnd) terminal = true;
       let json: unknown;
+      const withResponse = keepResponse && carriesResponse(ev);
       // Parsing every event costs CPU on every stream: only when counting or protecting, or
-      // when the event can carry usage.
-      if (ev.data.startsWith("{") && (counting || rewriter !== undefined || ev.data.includes('"usage"'))) {
+      // when the event can carry usage or the response's ids.
+      if (ev.data.startsWith("{") && (counting || rewriter !== undefined || withResponse || ev.data.includes('"usage"'))) {
         try {
           json = JSON.parse(ev.data);
         } catch {
           json = undefined;
         }
       }
+      // Only the ids are kept: the response object itself can be as large as the stream.
+      if (withResponse && json !== undefined) created = createdResponseOf((json as { response?: unknown }).response) ?? created;
       if (json !== undefined) {
         const reported = usageFromBody(opts.kind === "responses" ? (json as { response?: unknown }).response : json);
         if (reported !== undefined && ev.data.includes('"usage"')) usage = reported;
