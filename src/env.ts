@@ -75,6 +75,12 @@ export const ConfigSchema = z
         tier2: Tier2ConfigSchema.optional(),
       })
       .prefault({}),
+    /**
+     * Longest wait for a client's (or tenant's) Durable Object to admit a request. The object
+     * does no outbound I/O and answers in milliseconds; a call the runtime neither answers nor
+     * fails would otherwise hold the request until the client gives up (docs/faults.md).
+     */
+    admission_timeout_ms: z.number().int().min(10).max(60_000).default(5_000),
     /** The audit trail (docs/audit.md). */
     audit: z
       .strictObject({

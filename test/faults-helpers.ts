@@ -126,7 +126,12 @@ export interface FaultyClientState {
  * return the error to reject with, or undefined to let the call reach the real object.
  * A new stub is made on every `get`, as the runtime does.
  */
-export function faultyClientState(faults: { admit?: (name: string, attempt: number) => Fault; settle?: (name: string) => Fault }): FaultyClientState {
+export function faultyClientState(faults: {
+  admit?: (name: string, attempt: number) => Fault;
+  settle?: (name: string) => Fault;
+  /** Lets the admit call reach the object only once this resolves (never: a call that hangs). */
+  admitAfter?: () => Promise<void>;
+}): FaultyClientState {
   const real = env.CLIENT_STATE;
   const names = new WeakMap<DurableObjectId, string>();
   const calls = { admit: [] as string[], settle: [] as string[] };
@@ -143,7 +148,8 @@ export function faultyClientState(faults: { admit?: (name: string, attempt: numb
         admit(req: AdmitRequest): Promise<AdmitResult> {
           const err = faults.admit?.(name, calls.admit.filter((n) => n === name).length);
           calls.admit.push(name);
-          return err === undefined ? stub.admit(req) : Promise.reject(err);
+          if (err !== undefined) return Promise.reject(err);
+          return faults.admitAfter === undefined ? stub.admit(req) : faults.admitAfter().then(() => stub.admit(req));
         },
         settle(...args: Parameters<typeof stub.settle>) {
           const err = faults.settle?.(name);

@@ -245,6 +245,15 @@ describe("the client's Durable Object fails", () => {
 
   it("the object's code throws: 503 admission_unavailable, not retried", () => failsClosed(doError.throwing, 1, "client object failed"));
 
+  it("no answer within admission_timeout_ms: 503 admission_unavailable; a reservation the late answer makes is released, not charged", async () => {
+    const before = await baseline();
+    // Answers 250 ms after the 50 ms deadline; withBindings waits for the release it triggers.
+    const f = faultyClientState({ admitAfter: () => new Promise<void>((resolve) => setTimeout(resolve, 250)) });
+    const res = await withBindings(apiRequest("/v1/chat/completions", t.key(), chatBody("x")), { CLIENT_STATE: f.ns, AIGIS_CONFIG: { ...TEST_CONFIG, admission_timeout_ms: 50 } });
+    expect(f.calls.admit).toHaveLength(1);
+    await expectFailClosed(res, before, "client object did not answer within 50 ms");
+  });
+
   it("quota_failure_mode open: admitted unmetered, with quota.fail_open in analytics and the audit trail", async () => {
     await t.rules({ plans: { default: { limits: LIMITS } }, quota_failure_mode: "open" });
     const { before, res } = await admitWith({ admit: () => doError.overloaded() });

@@ -15,7 +15,7 @@
 import type { Context, MiddlewareHandler } from "hono";
 import type { AdmitRequest, AdmitResult, ProbeVerdict } from "../admission/client-state";
 import { GatewayError, type ErrorCode } from "../errors";
-import { secretOf, type AppEnv } from "../env";
+import { getConfig, secretOf, type AppEnv } from "../env";
 import { degradeRequest } from "../extraction/degrade";
 import { extractProbeFeatures, type TemplateHint } from "../extraction/features";
 import type { ProbePolicy } from "../extraction/score";
@@ -33,11 +33,44 @@ interface DurableObjectErrorFlags {
 
 type Namespace = AppEnv["Bindings"]["CLIENT_STATE"];
 
-export async function admitWithRetry(ns: Namespace, name: string, req: AdmitRequest): Promise<AdmitResult> {
+/** Thrown when the object has not answered within the deadline. */
+class AdmissionDeadline extends Error {}
+
+/**
+ * Waits for `call` at most `ms`. Past the deadline the call cannot be cancelled: `late` gets it,
+ * so that a reservation it still makes can be released instead of being held and then charged.
+ */
+function withDeadline<T>(call: Promise<T>, ms: number, late: (call: Promise<T>) => void): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      late(call);
+      reject(new AdmissionDeadline());
+    }, ms);
+  });
+  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+}
+
+export interface AdmitOptions {
+  /** docs/configuration.md `admission_timeout_ms`. */
+  deadlineMs: number;
+  /** Keeps the release of a late reservation alive after the response (`waitUntil`). */
+  waitUntil: (work: Promise<unknown>) => void;
+}
+
+export async function admitWithRetry(ns: Namespace, name: string, req: AdmitRequest, opts: AdmitOptions): Promise<AdmitResult> {
   for (let attempt = 0; ; attempt++) {
+    const stub = ns.get(ns.idFromName(name));
     try {
-      return await ns.get(ns.idFromName(name)).admit(req);
+      // The RPC stub's own promise type does not narrow to the union; the value is an AdmitResult.
+      const call = stub.admit(req) as Promise<AdmitResult>;
+      return await withDeadline(call, opts.deadlineMs, (late) => {
+        const quota = req.quota;
+        const release = late.then((r) => (r.ok && r.reservation !== undefined && quota !== undefined ? stub.settle(quota.request.id, { released: true }, quota.limits, Date.now()) : undefined));
+        opts.waitUntil(release.catch(() => {}));
+      });
     } catch (err) {
+      if (err instanceof AdmissionDeadline) throw new GatewayError("admission_unavailable", { detail: `client object did not answer within ${opts.deadlineMs} ms` });
       const flags = (typeof err === "object" && err !== null ? err : {}) as DurableObjectErrorFlags;
       if (flags.overloaded === true) throw new GatewayError("admission_unavailable", { detail: "client object overloaded" });
       if (flags.retryable === true && attempt === 0) continue;
@@ -185,9 +218,10 @@ export function admission(): MiddlewareHandler<AppEnv> {
       req.probe = { obs: probeObservation(c, key), policy: allowListed && !probing.allow_listed ? { ...probing, allow_listed: true } : probing, requestId: c.var.requestId };
     }
 
+    const admitOptions: AdmitOptions = { deadlineMs: getConfig(c.env).admission_timeout_ms, waitUntil: (work) => c.executionCtx.waitUntil(work) };
     let result: AdmitResult;
     try {
-      result = await admitWithRetry(c.env.CLIENT_STATE, identity.clientId, req);
+      result = await admitWithRetry(c.env.CLIENT_STATE, identity.clientId, req, admitOptions);
     } catch (err) {
       if (rules.quota_failure_mode === "open" && err instanceof GatewayError) {
         // The operator chose availability over exactness: admitted unmetered, and recorded.
@@ -218,7 +252,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
       // The client's reservation must not leak when the tenant refuses or its object fails:
       // released unless the tenant admits.
       c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
-      const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } });
+      const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } }, admitOptions);
       if (!tenant.ok) {
         const err = refusalError(tenant, "tenant");
         if (plan.mode.limits !== "shadow") throw err;
