@@ -149,7 +149,7 @@ export function faultyClientState(faults: {
           const err = faults.admit?.(name, calls.admit.filter((n) => n === name).length);
           calls.admit.push(name);
           if (err !== undefined) return Promise.reject(err);
-          return faults.admitAfter === undefined ? stub.admit(req) : faults.admitAfter().then(() => stub.admit(req));
+          return faults.admitAfter === undefined ? stub.admit(req) : faults.admitAfter().then(() => stub.admit(req) as Promise<AdmitResult>);
         },
         settle(...args: Parameters<typeof stub.settle>) {
           const err = faults.settle?.(name);

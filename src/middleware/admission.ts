@@ -41,14 +41,16 @@ class AdmissionDeadline extends Error {}
  * so that a reservation it still makes can be released instead of being held and then charged.
  */
 function withDeadline<T>(call: Promise<T>, ms: number, late: (call: Promise<T>) => void): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | null = null;
+  let timer: ReturnType<typeof setTimeout> | undefined;
   const deadline = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
       late(call);
       reject(new AdmissionDeadline());
     }, ms);
   });
-  return Promise.race([call, deadline]).finally(() => clearTimeout(timer));
+  return Promise.race([call, deadline]).finally(() => {
+    if (timer !== undefined) clearTimeout(timer);
+  });
 }
 
 export interface AdmitOptions {
