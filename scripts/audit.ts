@@ -11,9 +11,9 @@
 import { open, readFile, rename, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { createInterface } from "node:readline";
-import { pathToFileURL } from "node:url";
 import { auditKey, GENESIS, type ChainedRecord } from "../src/audit/chain";
 import { LOCAL_STATE_DIR, ROOT } from "./lib/key-store";
+import { callGateway, runCli, runIfScript, type Env } from "./lib/cli";
 import { runWrangler, WranglerError } from "./lib/wrangler-kv";
 import {
   CliError,
@@ -22,7 +22,6 @@ import {
   META_SQL,
   PAGE_SIZE,
   USAGE,
-  UsageError,
   auditSecret,
   checkFlushed,
   exportHeader,
@@ -106,18 +105,7 @@ async function readDemoFile(): Promise<string | undefined> {
 
 /** The writer's status from the running gateway (`GET /admin/v1/audit?limit=0`). */
 async function writerStatus(gateway: Gateway): Promise<GatewayAudit> {
-  let res: Response;
-  try {
-    res = await fetch(`${gateway.url}/admin/v1/audit?limit=0`, {
-      headers: { authorization: `Bearer ${gateway.adminKey}` },
-      // A bearer credential is not replayed to wherever a redirect points.
-      redirect: "error",
-      signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    throw new CliError(`could not reach the gateway at ${gateway.url}: ${cause}`);
-  }
+  const res = await callGateway(gateway, "/admin/v1/audit?limit=0", GATEWAY_TIMEOUT_MS, { method: "GET" });
   return parseGatewayAudit(res.status, await res.text());
 }
 
@@ -251,37 +239,16 @@ async function exportTrail(cmd: Extract<Command, { kind: "export" }>): Promise<n
   return 0;
 }
 
-/** Runs one command line; resolves with the exit code (0 done or whole, 1 failed or broken, 2 bad usage). */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv, env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(err.showUsage ? `audit: ${err.message}\n\n${USAGE}` : `audit: ${err.message} (npm run audit -- --help for the usage)`);
-    return 2;
-  }
-  try {
-    if (cmd.kind === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    if (cmd.kind === "tail") return await tail(cmd);
-    if (cmd.kind === "verify") return await verify(cmd);
-    if (cmd.kind === "verify-file") return await verifyFile(cmd);
-    return await exportTrail(cmd);
-  } catch (err) {
-    if (err instanceof UsageError) {
-      console.error(`audit: ${err.message}`);
-      return 2;
-    }
-    if (err instanceof CliError) console.error(`audit: ${err.message}`);
-    else if (err instanceof WranglerError) console.error(`audit: ${err.message}\n${err.output}`);
-    else console.error(`audit: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  }
+function run(cmd: Exclude<Command, { kind: "help" }>): Promise<number> {
+  if (cmd.kind === "tail") return tail(cmd);
+  if (cmd.kind === "verify") return verify(cmd);
+  if (cmd.kind === "verify-file") return verifyFile(cmd);
+  return exportTrail(cmd);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2), process.env);
+/** Runs one command line; resolves with the exit code (0 done or whole, 1 failed or broken, 2 bad usage). */
+export function main(argv: readonly string[], env: Env): Promise<number> {
+  return runCli({ name: "audit", usage: USAGE, parse: () => parseCommand(argv, env), run });
 }
+
+await runIfScript(import.meta.url, main);

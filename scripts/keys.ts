@@ -12,15 +12,14 @@
  *
  * Pure parts live in lib/keys-cli.ts, KV access in lib/key-store.ts and lib/wrangler-kv.ts.
  */
-import { pathToFileURL } from "node:url";
 import { KEY_CACHE_MS, checkRecord, sha256Hex } from "../src/auth/api-keys";
 import { KeyRecordSchema } from "../src/auth/identity";
 import { generateApiKey } from "../src/auth/key-format";
+import { callGateway, runCli, runIfScript, type Env } from "./lib/cli";
 import { describeTarget, listKeyHashes, readRecords, targetFor, writeRecord } from "./lib/key-store";
 import {
   CliError,
   USAGE,
-  UsageError,
   createdEvent,
   formatTable,
   gatewayReply,
@@ -76,20 +75,7 @@ async function findKey(t: KvTarget, keyId: string): Promise<Stored> {
  * Throws `CliError` when the gateway cannot be reached; what it answers is the caller's to judge.
  */
 async function postToGateway(gateway: Gateway, path: string, payload: unknown): Promise<GatewayReply> {
-  let res: Response;
-  try {
-    res = await fetch(`${gateway.url}${path}`, {
-      method: "POST",
-      headers: { authorization: `Bearer ${gateway.adminKey}`, "content-type": "application/json" },
-      body: JSON.stringify(payload),
-      // A bearer credential is not replayed to wherever a redirect points.
-      redirect: "error",
-      signal: AbortSignal.timeout(GATEWAY_TIMEOUT_MS),
-    });
-  } catch (err) {
-    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    throw new CliError(`could not reach the gateway at ${gateway.url}: ${cause}`);
-  }
+  const res = await callGateway(gateway, path, GATEWAY_TIMEOUT_MS, { method: "POST", body: JSON.stringify(payload) });
   return gatewayReply(res.status, await res.text());
 }
 
@@ -242,32 +228,18 @@ async function rotate(cmd: Extract<Command, { kind: "rotate" }>, now: number): P
   if (problems.length > 0) throw storedBut(hash, problems);
 }
 
-/** Runs one command line; resolves with the exit code (0 done, 1 failed, 2 bad usage). */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  const now = Date.now();
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv, env, now);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(err.showUsage ? `keys: ${err.message}\n\n${USAGE}` : `keys: ${err.message} (npm run keys -- --help for the usage)`);
-    return 2;
-  }
-  try {
-    if (cmd.kind === "help") console.log(USAGE);
-    else if (cmd.kind === "create") await create(cmd, now);
-    else if (cmd.kind === "list") await list(cmd, now);
-    else if (cmd.kind === "revoke") await revoke(cmd);
-    else await rotate(cmd, now);
-    return 0;
-  } catch (err) {
-    if (err instanceof CliError) console.error(`keys: ${err.message}`);
-    else if (err instanceof WranglerError) console.error(`keys: ${err.message}\n${err.output}`);
-    else console.error(`keys: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  }
+function run(cmd: Exclude<Command, { kind: "help" }>, now: number): Promise<void> {
+  if (cmd.kind === "create") return create(cmd, now);
+  if (cmd.kind === "list") return list(cmd, now);
+  if (cmd.kind === "revoke") return revoke(cmd);
+  return rotate(cmd, now);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2), process.env);
+/** Runs one command line; resolves with the exit code (0 done, 1 failed, 2 bad usage). */
+export function main(argv: readonly string[], env: Env): Promise<number> {
+  // One clock for the command line's dates and the records written.
+  const now = Date.now();
+  return runCli({ name: "keys", usage: USAGE, parse: () => parseCommand(argv, env, now), run: (cmd) => run(cmd, now) });
 }
+
+await runIfScript(import.meta.url, main);

@@ -7,23 +7,10 @@
  * Pure parts (command line, requests, output) live in lib/quarantine-cli.ts.
  */
 import { open, rename, rm } from "node:fs/promises";
-import { pathToFileURL } from "node:url";
-import { CliError, failure, formatDetail, formatHeld, parseCommand, requestOf, USAGE, UsageError, type Command, type HeldRow } from "./lib/quarantine-cli";
+import { callGateway, runCli, runIfScript, type Env } from "./lib/cli";
+import { CliError, failure, formatDetail, formatHeld, parseCommand, requestOf, USAGE, type Command, type HeldRow } from "./lib/quarantine-cli";
 
 const TIMEOUT_MS = 60_000;
-
-async function send(cmd: Exclude<Command, { kind: "help" }>): Promise<Response> {
-  const { method, path, body } = requestOf(cmd);
-  const headers: Record<string, string> = { authorization: `Bearer ${cmd.gateway.adminKey}` };
-  if (body !== undefined) headers["content-type"] = "application/json";
-  try {
-    // A bearer credential is not replayed to wherever a redirect points.
-    return await fetch(`${cmd.gateway.url}${path}`, { method, headers, redirect: "error", signal: AbortSignal.timeout(TIMEOUT_MS), ...(body === undefined ? {} : { body }) });
-  } catch (err) {
-    const cause = (err as Error).cause instanceof Error ? ((err as Error).cause as Error).message : (err as Error).message;
-    throw new CliError(`could not reach the gateway at ${cmd.gateway.url}: ${cause}`);
-  }
-}
 
 async function okJson(res: Response, what: string): Promise<Record<string, unknown>> {
   const text = await res.text();
@@ -54,7 +41,8 @@ async function writeFile(file: string, res: Response): Promise<number> {
 }
 
 async function run(cmd: Exclude<Command, { kind: "help" }>): Promise<number> {
-  const res = await send(cmd);
+  const { path, ...request } = requestOf(cmd);
+  const res = await callGateway(cmd.gateway, path, TIMEOUT_MS, request);
   switch (cmd.kind) {
     case "list": {
       const page = (await okJson(res, "list")) as { data: HeldRow[]; has_more: boolean; next_after: string | null };
@@ -92,27 +80,8 @@ async function run(cmd: Exclude<Command, { kind: "help" }>): Promise<number> {
 }
 
 /** Runs one command line; resolves with the exit code (0 done, 1 failed, 2 bad usage). */
-export async function main(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Promise<number> {
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv, env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(err.showUsage ? `quarantine: ${err.message}\n\n${USAGE}` : `quarantine: ${err.message} (npm run quarantine -- --help for the usage)`);
-    return 2;
-  }
-  if (cmd.kind === "help") {
-    console.log(USAGE);
-    return 0;
-  }
-  try {
-    return await run(cmd);
-  } catch (err) {
-    console.error(`quarantine: ${err instanceof CliError ? err.message : err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  }
+export function main(argv: readonly string[], env: Env): Promise<number> {
+  return runCli({ name: "quarantine", usage: USAGE, parse: () => parseCommand(argv, env), run });
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2), process.env);
-}
+await runIfScript(import.meta.url, main);

@@ -11,9 +11,9 @@
  */
 import { readdir, readFile } from "node:fs/promises";
 import { join, relative } from "node:path";
-import { pathToFileURL } from "node:url";
 import { DEFAULT_RULES } from "../src/rules/defaults";
 import { KV_CACHE_TTL_S, RULES_KEY, RULES_TTL_MS, hashText } from "../src/rules/store";
+import { runCli, runIfScript, type Env } from "./lib/cli";
 import { ROOT, describeTarget, targetFor } from "./lib/key-store";
 import {
   CliError,
@@ -21,7 +21,6 @@ import {
   HISTORY_MAX,
   META_KEY,
   USAGE,
-  UsageError,
   checkDocument,
   currentFrom,
   diffJson,
@@ -252,34 +251,17 @@ async function test(cmd: Extract<Command, { kind: "test" }>): Promise<number> {
   return 0;
 }
 
-/** Runs one command line; resolves with the exit code (0 done, 1 failed or invalid, 2 bad usage). */
-export async function main(argv: readonly string[]): Promise<number> {
-  let cmd: Command;
-  try {
-    cmd = parseCommand(argv, process.env);
-  } catch (err) {
-    if (!(err instanceof UsageError)) throw err;
-    console.error(err.showUsage ? `rules: ${err.message}\n\n${USAGE}` : `rules: ${err.message} (npm run rules -- --help for the usage)`);
-    return 2;
-  }
-  try {
-    if (cmd.kind === "help") {
-      console.log(USAGE);
-      return 0;
-    }
-    if (cmd.kind === "validate") return await validate(cmd);
-    if (cmd.kind === "diff") return await diff(cmd);
-    if (cmd.kind === "push") return await push(cmd);
-    if (cmd.kind === "test") return await test(cmd);
-    return await rollback(cmd);
-  } catch (err) {
-    if (err instanceof CliError) console.error(`rules: ${err.message}`);
-    else if (err instanceof WranglerError) console.error(`rules: ${err.message}\n${err.output}`);
-    else console.error(`rules: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}`);
-    return 1;
-  }
+function run(cmd: Exclude<Command, { kind: "help" }>): Promise<number> {
+  if (cmd.kind === "validate") return validate(cmd);
+  if (cmd.kind === "diff") return diff(cmd);
+  if (cmd.kind === "push") return push(cmd);
+  if (cmd.kind === "test") return test(cmd);
+  return rollback(cmd);
 }
 
-if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  process.exitCode = await main(process.argv.slice(2));
+/** Runs one command line; resolves with the exit code (0 done, 1 failed or invalid, 2 bad usage). */
+export function main(argv: readonly string[], env: Env = process.env): Promise<number> {
+  return runCli({ name: "rules", usage: USAGE, parse: () => parseCommand(argv, env), run });
 }
+
+await runIfScript(import.meta.url, main);

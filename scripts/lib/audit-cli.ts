@@ -11,9 +11,9 @@
 import { z } from "zod";
 import { anchorAfter, canonicalJson, GENESIS, headIsSealed, verifyChain, type ChainAnchor, type ChainedRecord } from "../../src/audit/chain";
 import { anchorOfRow, recordOfRow, type AuditMetaRow, type AuditRow } from "../../src/audit/d1";
-import { CliError, gatewayFrom, parseCommandLine, UsageError, type Gateway } from "./keys-cli";
+import { CliError, gatewayFrom, optionsOf, readCommand, refuseFlags, UsageError, type Env, type Gateway } from "./cli";
 
-export { CliError, UsageError, type Gateway } from "./keys-cli";
+export { CliError, UsageError, type Gateway } from "./cli";
 
 /** `database_name` of the AUDIT_DB binding in wrangler.toml. */
 export const DATABASE = "aigis-audit";
@@ -76,19 +76,7 @@ export type Command =
   | { kind: "verify-file"; file: string }
   | { kind: "export"; where: Where; since?: number | undefined; until?: number | undefined; out?: string | undefined };
 
-const OPTIONS = {
-  remote: { type: "boolean" },
-  "persist-to": { type: "string" },
-  limit: { type: "string" },
-  json: { type: "boolean" },
-  gateway: { type: "string" },
-  "admin-key": { type: "string" },
-  file: { type: "string" },
-  since: { type: "string" },
-  until: { type: "string" },
-  out: { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
+const OPTIONS = optionsOf(["persist-to", "limit", "gateway", "admin-key", "file", "since", "until", "out"], ["remote", "json"]);
 const FLAGS: Record<string, readonly string[]> = {
   tail: ["limit", "json"],
   verify: ["gateway", "admin-key", "file"],
@@ -101,15 +89,11 @@ const WHERE_FLAGS = ["remote", "persist-to"];
  * the command does not take. `env` supplies AIGIS_ADMIN_KEY.
  * @example parseCommand(["tail", "--limit", "5"]) // { kind: "tail", where: { remote: false, persistTo: undefined }, limit: 5, json: false }
  */
-export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
-  const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
-  if (v.help === true || command === "help") return { kind: "help" };
-  if (command === undefined) throw new UsageError("no command given", true);
-  const allowed = FLAGS[command];
-  if (allowed === undefined) throw new UsageError(`unknown command "${command}"`, true);
-  for (const [flag, value] of Object.entries(v)) {
-    if (value !== undefined && !WHERE_FLAGS.includes(flag) && !allowed.includes(flag)) throw new UsageError(`${command} does not take --${flag}`, true);
-  }
+export function parseCommand(argv: readonly string[], env: Env = {}): Command {
+  const line = readCommand(argv, OPTIONS, Object.keys(FLAGS));
+  if (line === "help") return { kind: "help" };
+  const { command, values: v, rest } = line;
+  refuseFlags(command, v, [...WHERE_FLAGS, ...FLAGS[command]!]);
   if (rest.length > 0) throw new UsageError(`${command} takes no arguments (got "${rest[0]}")`, true);
   const str = (flag: string): string | undefined => {
     const value = v[flag] as string | undefined;

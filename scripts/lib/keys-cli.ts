@@ -4,43 +4,12 @@
  * function that needs the time takes `now`), so all of it is unit-tested directly
  * (test-node/keys.test.mjs); scripts/keys.ts does the wrangler and gateway calls.
  */
-import { parseArgs, type ParseArgsConfig } from "node:util";
 import { z } from "zod";
 import { checkRecord } from "../../src/auth/api-keys";
 import { KeyRecordSchema, type KeyRecord } from "../../src/auth/identity";
+import { CliError, gatewayOf, KV_FLAGS, locationOf, optionsOf, readCommand, refuseFlags, UsageError, type Env, type Gateway, type Location } from "./cli";
 
-/** Bad input: exit 2, with the whole usage when the command line's shape is wrong (`showUsage`). */
-export class UsageError extends Error {
-  override name = "UsageError";
-  constructor(
-    message: string,
-    readonly showUsage = false,
-  ) {
-    super(message);
-  }
-}
-
-/**
- * The operator CLIs' strict command line: `parseArgs` with every error as a `UsageError`
- * (exit 2 with the usage), the first positional as the command and the rest after it.
- */
-export function parseCommandLine(argv: readonly string[], options: ParseArgsConfig["options"]): { values: Record<string, string | boolean | undefined>; command: string | undefined; rest: string[] } {
-  let parsed: { values: Record<string, string | boolean | undefined>; positionals: string[] };
-  try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true }) as typeof parsed;
-  } catch (err) {
-    const message = (err as Error).message;
-    const unknown = /^Unknown option '([^']+)'/.exec(message);
-    throw new UsageError(unknown === null ? (message.split("\n")[0] ?? "bad arguments") : `unknown option ${unknown[1]}`, true);
-  }
-  const [command, ...rest] = parsed.positionals;
-  return { values: parsed.values, command, rest };
-}
-
-/** The operation failed (unknown key id, wrangler or gateway error): exit 1. */
-export class CliError extends Error {
-  override name = "CliError";
-}
+export { CliError, UsageError, type Gateway, type Location } from "./cli";
 
 export const USAGE = `Usage: npm run keys -- <command> [options]
 
@@ -95,21 +64,11 @@ const COMMANDS: Record<string, readonly Flag[]> = {
   revoke: ["gateway", "admin-key"],
   rotate: ["grace", "expires", "ttl", "gateway", "admin-key", "json"],
 };
-const BOOLEAN = new Set(["json", "remote", "help"]);
-const OPTIONS = Object.fromEntries(
-  [...new Set([...Object.values(COMMANDS).flat(), "remote", "env", "config", "persist-to", "help"])].map((f) => [
-    f,
-    BOOLEAN.has(f) ? { type: "boolean" as const, ...(f === "help" ? { short: "h" } : {}) } : { type: "string" as const },
-  ]),
+const BOOLEAN = ["json", "remote"];
+const OPTIONS = optionsOf(
+  [...new Set([...Object.values(COMMANDS).flat(), ...KV_FLAGS])].filter((f) => !BOOLEAN.includes(f)),
+  BOOLEAN,
 );
-
-/** Where the records live. `persistTo` is the hidden `--persist-to` (tests use a temp dir). */
-export interface Location {
-  remote: boolean;
-  env?: string | undefined;
-  config: string;
-  persistTo?: string | undefined;
-}
 
 /** Fields a new key's record takes from the command line or from the key it replaces. */
 export interface KeyFields {
@@ -120,11 +79,6 @@ export interface KeyFields {
   scopes: string[];
   models?: string[] | undefined;
   expires?: string | undefined;
-}
-
-export interface Gateway {
-  url: string;
-  adminKey: string;
 }
 
 export type Command =
@@ -139,28 +93,22 @@ export type Command =
  * the command does not take.
  * @example parseCommand(["list", "--json"], {}, Date.now()) // { kind: "list", json: true, ... }
  */
-export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>, now: number): Command {
-  const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
-  if (v.help === true || command === "help") return { kind: "help" };
-  if (command === undefined) throw new UsageError("no command given", true);
-  const allowed = COMMANDS[command];
-  if (allowed === undefined) throw new UsageError(`unknown command "${command}"`, true);
-  for (const [flag, value] of Object.entries(v)) {
-    if (value === undefined || ["remote", "env", "config", "persist-to"].includes(flag)) continue;
-    if (!(allowed as readonly string[]).includes(flag)) throw new UsageError(`${command} does not take --${flag}`, true);
-  }
+export function parseCommand(argv: readonly string[], env: Env, now: number): Command {
+  const line = readCommand(argv, OPTIONS, Object.keys(COMMANDS));
+  if (line === "help") return { kind: "help" };
+  const { command, values: v, rest } = line;
+  refuseFlags(command, v, [...KV_FLAGS, ...COMMANDS[command]!]);
   const str = (f: Flag): string | undefined => v[f] as string | undefined;
   const required = (f: Flag): string => {
     const value = str(f)?.trim();
     if (value === undefined || value === "") throw new UsageError(`${command} needs --${f}`);
     return value;
   };
-  if (v.remote === true && v["persist-to"] !== undefined) throw new UsageError("--persist-to is for local state; it cannot go with --remote");
+  const where = locationOf(v);
   if (str("expires") !== undefined && str("ttl") !== undefined) throw new UsageError("give --expires or --ttl, not both");
-  const where: Location = { remote: v.remote === true, env: v.env as string | undefined, config: (v.config as string | undefined) ?? "wrangler.toml", persistTo: v["persist-to"] as string | undefined };
   const json = v.json === true;
   const expires = expiryFrom(str("expires"), str("ttl"), now);
-  const gateway = (): Gateway | undefined => gatewayFrom(str("gateway") ?? env.AIGIS_GATEWAY_URL, str("admin-key") ?? env.AIGIS_ADMIN_KEY);
+  const gateway = (): Gateway | undefined => gatewayOf(v, env);
 
   if (command === "create") {
     if (rest.length > 0) throw new UsageError(`create takes no arguments (got "${rest[0]}")`);
@@ -224,26 +172,6 @@ function parseKeyId(text: string): string {
   const id = text.toLowerCase();
   if (!/^[0-9a-f]{8,64}$/.test(id)) throw new UsageError(`"${text}" is not a key id (the ${KEY_ID_LENGTH} hex characters that list shows)`);
   return id;
-}
-
-/**
- * The admin key is a bearer credential: it goes over https, or plain http only to this
- * machine (`npm start`).
- */
-export function gatewayFrom(url: string | undefined, adminKey: string | undefined): Gateway | undefined {
-  if (url === undefined || url === "") return undefined;
-  let parsed: URL;
-  try {
-    parsed = new URL(url);
-  } catch {
-    throw new UsageError(`--gateway "${url}" is not a URL`);
-  }
-  const loopback = ["localhost", "127.0.0.1", "[::1]"].includes(parsed.hostname);
-  if (!(parsed.protocol === "https:" || (parsed.protocol === "http:" && loopback))) {
-    throw new UsageError("--gateway must be https:// (plain http only to localhost): the admin key would travel in clear");
-  }
-  if (adminKey === undefined || adminKey === "") throw new UsageError("--gateway needs an admin key: set AIGIS_ADMIN_KEY (or --admin-key)");
-  return { url: parsed.href.replace(/\/+$/, ""), adminKey };
 }
 
 /** Checks fields against the Worker's own record schema, so a record is never written that the gateway would refuse. */

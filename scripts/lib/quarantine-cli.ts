@@ -4,7 +4,7 @@
  * scripts/quarantine.ts does the HTTP calls and the file writes.
  */
 import { OBJECT_IDS } from "../../src/files/objects";
-import { CliError, gatewayFrom, parseCommandLine, UsageError, type Gateway } from "./keys-cli";
+import { CliError, gatewayOf, optionsOf, readCommand, refuseFlags, UsageError, type Env, type Gateway } from "./cli";
 
 export { CliError, UsageError };
 
@@ -42,17 +42,7 @@ export type Command =
   | { kind: "content"; gateway: Gateway; id: string; out?: string | undefined }
   | { kind: "release" | "discard"; gateway: Gateway; id: string; reason?: string | undefined };
 
-const OPTIONS = {
-  gateway: { type: "string" },
-  "admin-key": { type: "string" },
-  client: { type: "string" },
-  limit: { type: "string" },
-  after: { type: "string" },
-  out: { type: "string" },
-  reason: { type: "string" },
-  json: { type: "boolean" },
-  help: { type: "boolean", short: "h" },
-} as const;
+const OPTIONS = optionsOf(["gateway", "admin-key", "client", "limit", "after", "out", "reason"], ["json"]);
 
 /** Options each command takes, besides --gateway and --admin-key. */
 const TAKES: Readonly<Record<string, readonly string[]>> = {
@@ -70,15 +60,13 @@ function heldId(text: string | undefined, command: string): string {
 }
 
 /** Parses a command line; `env` supplies AIGIS_GATEWAY_URL and AIGIS_ADMIN_KEY. */
-export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>>): Command {
-  const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
-  if (v.help === true || command === undefined || command === "help") return { kind: "help" };
-  const takes = TAKES[command];
-  if (takes === undefined) throw new UsageError(`unknown command "${command}"`, true);
-  const extra = Object.keys(v).find((k) => v[k] !== undefined && !["gateway", "admin-key", ...takes].includes(k));
-  if (extra !== undefined) throw new UsageError(`${command} does not take --${extra}`);
+export function parseCommand(argv: readonly string[], env: Env): Command {
+  const line = readCommand(argv, OPTIONS, Object.keys(TAKES), "help");
+  if (line === "help") return { kind: "help" };
+  const { command, values: v, rest } = line;
+  refuseFlags(command, v, ["gateway", "admin-key", ...TAKES[command]!], false);
   const str = (name: string): string | undefined => v[name] as string | undefined;
-  const gateway = gatewayFrom(str("gateway") ?? env.AIGIS_GATEWAY_URL, str("admin-key") ?? env.AIGIS_ADMIN_KEY);
+  const gateway = gatewayOf(v, env);
   if (gateway === undefined) throw new UsageError("no gateway: pass --gateway URL or set AIGIS_GATEWAY_URL");
   if (command === "list") {
     if (rest.length > 0) throw new UsageError(`list takes no arguments (got "${rest[0]}")`);

@@ -6,9 +6,9 @@
  */
 import { hashText, RULES_META_KEY } from "../../src/rules/store";
 import { RulesDocumentSchema } from "../../src/rules/schema";
-import { CliError, gatewayFrom, parseCommandLine, UsageError, type Gateway, type Location } from "./keys-cli";
+import { CliError, gatewayOf, KV_FLAGS, locationOf, optionsOf, readCommand, UsageError, type Env, type Gateway, type Location } from "./cli";
 
-export { CliError, UsageError, type Gateway, type Location } from "./keys-cli";
+export { CliError, UsageError, type Gateway, type Location } from "./cli";
 
 /** How many replaced documents `rules:history` keeps (the oldest is dropped). */
 export const HISTORY_MAX = 10;
@@ -67,33 +67,19 @@ export type Command =
   | { kind: "rollback"; where: Location; gateway?: Gateway }
   | { kind: "test"; file: string; samples: string | undefined; against: string | undefined; json: boolean };
 
-const OPTIONS = {
-  remote: { type: "boolean" },
-  env: { type: "string" },
-  config: { type: "string" },
-  /** Hidden: local state elsewhere than .wrangler/state (tests use a temporary directory). */
-  "persist-to": { type: "string" },
-  samples: { type: "string" },
-  against: { type: "string" },
-  json: { type: "boolean" },
-  gateway: { type: "string" },
-  "admin-key": { type: "string" },
-  help: { type: "boolean", short: "h" },
-} as const;
-const KV_FLAGS = ["remote", "env", "config", "persist-to"];
 const TEST_FLAGS = ["samples", "against", "json"];
 const GATEWAY_FLAGS = ["gateway", "admin-key"];
+const OPTIONS = optionsOf(["env", "config", "persist-to", "samples", "against", "gateway", "admin-key"], ["remote", "json"]);
 
 /**
  * Parses the command line. Throws `UsageError` for anything it cannot use.
  * `env` supplies AIGIS_GATEWAY_URL and AIGIS_ADMIN_KEY (push and rollback only).
  * @example parseCommand(["push", "rules/prod.json", "--remote"]) // { kind: "push", file: "rules/prod.json", where: { remote: true, ... } }
  */
-export function parseCommand(argv: readonly string[], env: Readonly<Record<string, string | undefined>> = {}): Command {
-  const { values: v, command, rest } = parseCommandLine(argv, OPTIONS);
-  if (v.help === true || command === "help") return { kind: "help" };
-  if (command === undefined) throw new UsageError("no command given", true);
-  if (!["validate", "diff", "push", "rollback", "test"].includes(command)) throw new UsageError(`unknown command "${command}"`, true);
+export function parseCommand(argv: readonly string[], env: Env = {}): Command {
+  const line = readCommand(argv, OPTIONS, ["validate", "diff", "push", "rollback", "test"]);
+  if (line === "help") return { kind: "help" };
+  const { command, values: v, rest } = line;
   if (command === "test") {
     const flag = KV_FLAGS.find((f) => v[f] !== undefined);
     if (flag !== undefined) throw new UsageError(`test does not take --${flag} (it reads no KV)`, true);
@@ -112,12 +98,9 @@ export function parseCommand(argv: readonly string[], env: Readonly<Record<strin
     if (flag !== undefined) throw new UsageError(`validate does not take --${flag} (it reads no KV)`, true);
     return { kind: "validate", files: rest };
   }
-  if (v.remote === true && v["persist-to"] !== undefined) throw new UsageError("--persist-to is for local state; it cannot go with --remote");
-  const envOf = env;
-  const wranglerEnv = v.env as string | undefined;
-  if (wranglerEnv !== undefined && wranglerEnv.trim() === "") throw new UsageError("--env needs a name");
-  const where: Location = { remote: v.remote === true, env: wranglerEnv, config: (v.config as string | undefined) ?? "wrangler.toml", persistTo: v["persist-to"] as string | undefined };
-  const gateway = command === "push" || command === "rollback" ? gatewayFrom((v.gateway as string | undefined) ?? envOf.AIGIS_GATEWAY_URL, (v["admin-key"] as string | undefined) ?? envOf.AIGIS_ADMIN_KEY) : undefined;
+  const where = locationOf(v);
+  if (where.env !== undefined && where.env.trim() === "") throw new UsageError("--env needs a name");
+  const gateway = command === "push" || command === "rollback" ? gatewayOf(v, env) : undefined;
   const withGateway = gateway === undefined ? {} : { gateway };
   if (command === "rollback") {
     if (rest.length > 0) throw new UsageError(`rollback takes no arguments (got "${rest[0]}")`);
