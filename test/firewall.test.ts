@@ -48,6 +48,14 @@ describe("firewall: default rules", () => {
     expect(p.blobs?.[5]).toMatch(/firewall\.(injection|jailbreak)\.block/);
   });
 
+  it("reads a hex dump as what it encodes: an ordinary request passes, an injection is blocked", async () => {
+    const dump = (s: string) => Array.from(new TextEncoder().encode(s), (b) => b.toString(16).toUpperCase().padStart(2, "0")).join(" ");
+    expect((await chat(dump("What is the capital of France? Answer in one word."), {}, { key: t.key() })).status).toBe(200);
+    const res = await chat(dump(ATTACK), {}, { key: t.key() });
+    expect(res.status).toBe(400);
+    expect((await errorOf(res)).code).toBe("prompt_blocked");
+  });
+
   it("scans tool results, not just user messages (indirect injection)", async () => {
     const request = {
       model: "mock-gpt",

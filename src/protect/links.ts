@@ -17,6 +17,7 @@
  */
 import { hostAllowed, isPrivateHost } from "../firewall/images";
 import type { OutputAction, OutputFinding, OutputScanner, ScanResult } from "./types";
+import { replaceSpans } from "../util/spans";
 
 export interface LinkScannerOptions {
   action: OutputAction;
@@ -290,13 +291,7 @@ function applyEdits(text: string, edits: Edit[]): string {
     }
     kept.push({ ...e });
   }
-  let out = "";
-  let pos = 0;
-  for (const e of kept) {
-    out += text.slice(pos, e.start) + e.replacement;
-    pos = e.end;
-  }
-  return out + text.slice(pos);
+  return replaceSpans(text, kept, (e) => e.replacement);
 }
 
 // ---- Markdown inline links and images ----

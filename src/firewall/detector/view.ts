@@ -2,7 +2,8 @@
  * The text the detector scores: `foldForDetection(text).folded`, followed by the folded text of
  * any embedded base64 / hex / percent / HTML payload (`decodePayloads`), and by the ROT13 and
  * reversed readings when the text mentions them, so an encoded instruction is read as the model
- * would read it.
+ * would read it. A hex dump that decodes to text is read as that text where it stands, not as
+ * digits (see `buildView`).
  *
  * `foldForDetection` keeps offset maps and runs three passes; on a 4 KB prompt that is several
  * times the detector's whole budget. Most prompts are plain ASCII (plus accented Latin letters
@@ -11,7 +12,8 @@
  * (other scripts, combining marks, letters spelled out with separators) to `foldForDetection`
  * itself. test/firewall-detector.test.ts checks that both paths give the same string.
  */
-import { decodePayloads, foldForDetection, rot13 } from "../normalize/index";
+import { decodePayloads, foldForDetection, rot13, type DecodedPayload } from "../normalize/index";
+import { replaceSpans } from "../../util/spans";
 
 /** Folded code units of the current view, per isolate. */
 export let CODES = new Uint16Array(1 << 14);
@@ -24,7 +26,7 @@ export interface View {
    * Built on first read (most views never need it); read it before the next `buildView`.
    */
   readonly text: string | null;
-  /** 1 when a payload was decoded and appended. */
+  /** 1 when a payload was decoded into the view (appended, or a hex dump read in place). */
   payload: number;
 }
 
@@ -121,6 +123,7 @@ function fastSegment(text: string, start: number, end: number, out: number): boo
   let b64 = 0;
   let mixed = false;
   let hex = 0;
+  let pairs = 0;
   let payload = fastPayload;
   for (let i = start; i <= end; i++) {
     let m = 32;
@@ -137,9 +140,11 @@ function fastSegment(text: string, start: number, end: number, out: number): boo
           hex = (k & 4) !== 0 ? hex + 1 : 0;
           if ((b64 >= 16 && mixed) || hex >= 16) payload = true;
         } else {
+          pairs = hexPairs(c, b64, hex, pairs);
+          if (pairs >= 7) payload = true;
           b64 = hex = 0;
           mixed = false;
-          if (c === 37 || c === 38 || c === 92) payload = escapeAt(text, i);
+          if (c === 37 || c === 38 || c === 92) payload ||= escapeAt(text, i);
         }
       }
     }
@@ -213,11 +218,24 @@ for (let c = 0; c < 128; c++) {
   if (/[0-9A-Fa-f]/.test(ch)) B64[c] = B64[c]! | 4;
 }
 
+/**
+ * Separated hex byte pairs ("49 67 6E ...", "0x49, 0x67, ..."): the count of runs in a row that
+ * end in two hex digits and are closed by " ", "," or ":", after the non-base64 character `c`
+ * that ends a run of `b64` characters with `hex` hex digits at its end. Seven of them (eight
+ * pairs, the last one unclosed) may be a dump for `decodePayloads`.
+ */
+function hexPairs(c: number, b64: number, hex: number, pairs: number): number {
+  if (c !== 32 && c !== 44 && c !== 58) return 0;
+  if (b64 === 0) return pairs; // the space of ", "
+  return hex === 2 ? pairs + 1 : 0;
+}
+
 /** Cheap test for something `decodePayloads` could decode: runs of base64 or hex, escapes, entities. */
 export function mayHoldPayload(text: string): boolean {
   let b64 = 0;
   let mixed = false;
   let hex = 0;
+  let pairs = 0;
   const n = text.length;
   for (let i = 0; i < n; i++) {
     const c = text.charCodeAt(i);
@@ -230,6 +248,8 @@ export function mayHoldPayload(text: string): boolean {
       if (hex >= 16) return true;
       continue;
     }
+    pairs = hexPairs(c, b64, hex, pairs);
+    if (pairs >= 7) return true;
     b64 = 0;
     hex = 0;
     mixed = false;
@@ -280,12 +300,21 @@ export function buildView(text: string): View {
   let n = foldInto(text);
   const payload = fastPayload;
   let otherScripts = slowPath;
+  let decodedAny = false;
   if (payload) {
+    const payloads = decodePayloads(text);
+    const inPlace = hexDumps(payloads);
+    if (inPlace.size > 0) {
+      // Rare (text with a hex dump), so the text is simply folded again.
+      n = foldInto(replaceSpans(text, inPlace, (p) => p.text));
+      otherScripts = slowPath;
+      decodedAny = true;
+    }
     const budget = PAYLOAD_FACTOR * text.length + 64;
     let decoded = "";
-    for (const p of decodePayloads(text)) {
+    for (const p of payloads) {
       if (decoded.length >= budget) break;
-      decoded += "\n" + p.text;
+      if (!inPlace.has(p)) decoded += "\n" + p.text;
     }
     // The full fold here: CODES holds the text's view, and payloads are rare.
     if (decoded !== "") extra += foldForDetection(decoded.slice(0, budget)).folded;
@@ -296,8 +325,30 @@ export function buildView(text: string): View {
     n += extra.length;
     if (!otherScripts) otherScripts = /[^\x00-\x7f]/.test(extra);
   }
-  return lazyView(n, otherScripts, payload && extra !== "" ? 1 : 0);
+  return lazyView(n, otherScripts, decodedAny || (payload && extra !== "") ? 1 : 0);
 }
+
+/**
+ * The outermost hex payloads, decoded in full and not overlapping, that `buildView` reads in
+ * place of their dump. The digits of a hex dump say nothing but the text they encode, while the
+ * model scores runs of byte pairs high whatever they encode (the space-separated dump of an
+ * ordinary request for a payment reminder: 0.999 injection), and a text scores as its highest
+ * window, so appending the decoded text did not help: requests were refused for being hex.
+ * Base64 and the escapes stay as written, their decoded text appended (written as base64, that
+ * request scored as low as in plain text). Hex that decodes to no text (digests, fingerprints,
+ * binary) is no payload and is read as written.
+ */
+function hexDumps(payloads: readonly DecodedPayload[]): Set<DecodedPayload> {
+  const out = new Set<DecodedPayload>();
+  let end = 0;
+  for (const p of payloads) {
+    if (p.depth !== 1 || p.encoding !== "hex" || p.truncated || p.start < end) continue;
+    out.add(p);
+    end = p.end;
+  }
+  return out;
+}
+
 
 /**
  * A view whose string is copied out of CODES only when read: the scan reads it only when it

@@ -1,7 +1,9 @@
 /**
  * Embedded encodings, decoded so the detectors can scan what a model would decode for itself:
- * base64 and base64url runs, hex runs, percent-encoding (RFC 3986 s2.1) and HTML character
- * references, nested up to two levels (base64 of hex, URL-encoded base64, ...).
+ * base64 and base64url runs, hex (contiguous runs, "\x41" escapes, and byte pairs with one
+ * separator repeated between them: "49 67 6E", "49:67:6e", "0x49, 0x67"), percent-encoding
+ * (RFC 3986 s2.1) and HTML character references, nested up to two levels (base64 of hex,
+ * URL-encoded base64, ...).
  *
  * A candidate is kept only if it decodes to valid UTF-8 that reads like text, so words, UUIDs
  * and digests are not turned into garbage. Total output is bounded (4x the input, at most
@@ -45,6 +47,16 @@ const PREFIX = 256;
 
 const BASE64_RE = /(?<![A-Za-z0-9+/_=-])[A-Za-z0-9+/_-]{16,}={0,2}(?![A-Za-z0-9+/_=-])/g;
 const HEX_RE = /(?<![0-9A-Za-z])(?:0x)?((?:[0-9A-Fa-f]{2}){8,})(?![0-9A-Fa-f])|((?:\\x[0-9A-Fa-f]{2}){4,})/g;
+/**
+ * At least 8 hex byte pairs, each after the same separator (" ", ":", "," or ", ") and the
+ * same prefix (none, "0x" or "\\x"): hex dumps, C and Python byte arrays, escaped strings.
+ * Linear: every unit has a fixed length and the separator is a back-reference, so from any
+ * position the pattern either fails within eight units or matches a whole run (the character
+ * after each unit is a separator, which the final look-ahead accepts), and the match is consumed.
+ */
+const SPACED_HEX_RE = /(?<![0-9A-Za-z])(0x|\\x)?[0-9A-Fa-f]{2}(, ?|[ :])\1[0-9A-Fa-f]{2}(?:\2\1[0-9A-Fa-f]{2}){6,}(?![0-9A-Za-z])/g;
+const SPACED_HEX_JUNK_RE = /0x|\\x|[ :,]/g;
+const HEX_LETTER_RE = /[A-Fa-f]/;
 const ONLY_HEX_RE = /^[0-9A-Fa-f]+$/;
 const PERCENT_RE = /%[0-9A-Fa-f]{2}/g;
 const PERCENT_RUN_RE = /(?:%[0-9A-Fa-f]{2})+/g;
@@ -179,20 +191,36 @@ interface Found {
 const B64_CHAR = new Uint8Array(128);
 for (let c = 0; c < 128; c++) if (/[A-Za-z0-9+/_-]/.test(String.fromCharCode(c))) B64_CHAR[c] = 1;
 
+function isHexCode(c: number): boolean {
+  return (c >= 48 && c <= 57) || ((c | 0x20) >= 97 && (c | 0x20) <= 102);
+}
+
 /**
- * Whether HEX_RE or BASE64_RE can match: both need 16 base64 characters in a row, except
- * hex written as "\x41\x42...". Most prompts have neither, and one loop is cheaper than
- * two regexes with look-behind at every position.
+ * Whether HEX_RE, SPACED_HEX_RE or BASE64_RE can match: they need 16 base64 characters in a
+ * row, or "\x", or seven runs in a row that end in two hex digits and are closed by " ", ","
+ * or ":" (an over-approximation of eight separated byte pairs). Most prompts have none of
+ * these, and one loop is cheaper than three regexes with look-behind at every position.
  */
 function mayHoldRun(text: string): boolean {
   let run = 0;
+  let hex = 0; // hex digits at the end of the current run
+  let pairs = 0;
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (c < 128 && B64_CHAR[c] === 1) {
       if (++run >= 16) return true;
+      hex = isHexCode(c) ? hex + 1 : 0;
     } else {
-      run = 0;
       if (c === 92 && text.charCodeAt(i + 1) === 120) return true;
+      if (c === 32 || c === 44 || c === 58) {
+        // The space of ", " closes no run and keeps the count.
+        if (run > 0) {
+          pairs = hex === 2 ? pairs + 1 : 0;
+          if (pairs >= 7) return true;
+        }
+      } else pairs = 0;
+      run = 0;
+      hex = 0;
     }
   }
   return false;
@@ -208,6 +236,13 @@ function scanLayer(text: string): Found[] {
     if (decoded === null) continue;
     found.push({ encoding: "hex", start: m.index, end: m.index + m[0].length, text: decoded });
     hexSpans.push(m.index, m.index + m[0].length);
+  }
+  for (const m of runs ? text.matchAll(SPACED_HEX_RE) : []) {
+    // Bare pairs written with decimal digits only are a list of numbers ("12 34 56 ..."), not
+    // a dump: text of eight bytes or more nearly always has a byte with a letter digit.
+    if (m[1] === undefined && !HEX_LETTER_RE.test(m[0])) continue;
+    const decoded = decodeHex(m[0].replace(SPACED_HEX_JUNK_RE, ""));
+    if (decoded !== null) found.push({ encoding: "hex", start: m.index, end: m.index + m[0].length, text: decoded });
   }
   for (const m of runs ? text.matchAll(BASE64_RE) : []) {
     const decoded = decodeBase64(m[0]);

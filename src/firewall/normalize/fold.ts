@@ -6,9 +6,11 @@
  *    ASCII; a Latin base loses its marks ("ïgnörë", Zalgo text) (UAX #15, UTS #39 s4);
  * 2. separators: a run of three or more single letters joined by one repeated separator
  *    ("i.g.n.o.r.e", "I G N O R E", "i-g-n") collapses to the word;
- * 3. tokens (letters, digits, "@", "$"): Cyrillic/Greek/IPA lookalikes become Latin when the
- *    token also has Latin letters or digits or is made only of lookalikes (a mixed-script or
- *    whole-script confusable, UTS #39 s5), so Russian and Greek text stays as it is; then
+ * 3. tokens (letters, digits, "@", "$"): Cyrillic/Greek/Armenian/Cherokee/IPA lookalikes
+ *    (LOOKALIKES) become Latin when the token also has Latin letters or digits or is made only
+ *    of lookalikes (a mixed-script or whole-script confusable, UTS #39 s5), so Russian and
+ *    Greek text stays as it is, but for words made only of lookalikes ("на"; MIXED_ONLY
+ *    keeps those rare); then
  *    lower case; then leetspeak (0 o, 1 i, 3 e, 4 a, 5 s, 7 t, @ a, $ s) in tokens with a
  *    letter, so "2024" and "$5" stay numbers.
  * Over-folding is acceptable here ("gpt4" reads "gpta") because detectors also scan the text
@@ -23,21 +25,54 @@ export interface FoldResult {
   ends: Int32Array;
 }
 
-/** Lookalike to Latin, by code point; capitals map to capitals, the case fold comes after. */
-const HOMOGLYPHS: ReadonlyMap<number, string> = new Map(
-  Object.entries({
-    // Cyrillic
-    а: "a", в: "b", е: "e", к: "k", м: "m", н: "h", о: "o", р: "p", с: "c", т: "t", у: "y", х: "x",
-    і: "i", ї: "i", ј: "j", ѕ: "s", ԁ: "d", һ: "h", ԛ: "q", ԝ: "w", ӏ: "l", ү: "y", ɡ: "g",
+/**
+ * Lookalikes of Latin letters, by script; capitals map to capitals, the case fold comes after.
+ * Mostly letters whose prototype in Unicode's confusables.txt (UTS #39 s4,
+ * https://www.unicode.org/Public/security/latest/confusables.txt) is one Latin letter:
+ * г -> r, Ƅ -> b, Ϝ -> F, Ꭰ -> D, ...; also letters it maps to a Latin small capital, which
+ * reads as the letter in most fonts (в, к, м, н; т and τ to ᴛ), ƒ, whose prototype is f with
+ * a comma below, and Я, a mirrored R that confusables.txt leaves without a Latin prototype.
+ */
+const LOOKALIKES: readonly (readonly [script: string, table: Readonly<Record<string, string>>])[] = [
+  ["Cyrillic", {
+    а: "a", в: "b", г: "r", е: "e", к: "k", м: "m", н: "h", о: "o", р: "p", с: "c", т: "t", у: "y",
+    х: "x", і: "i", ї: "i", ј: "j", ѕ: "s", ԁ: "d", һ: "h", ԛ: "q", ԝ: "w", ӏ: "l", ү: "y", ѵ: "v",
     А: "A", В: "B", Е: "E", К: "K", М: "M", Н: "H", О: "O", Р: "P", С: "C", Т: "T", Х: "X",
-    У: "Y", І: "I", Ј: "J", Ѕ: "S", Ԁ: "D", Ԛ: "Q", Ԝ: "W", Ӏ: "I", Ү: "Y",
-    // Greek
+    У: "Y", І: "I", Ј: "J", Ѕ: "S", Ԁ: "D", Ԛ: "Q", Ԝ: "W", Ӏ: "I", Ү: "Y", Ѵ: "V", Ԍ: "G", Я: "R",
+  }],
+  ["Greek", {
     Α: "A", Β: "B", Ε: "E", Ζ: "Z", Η: "H", Ι: "I", Κ: "K", Μ: "M", Ν: "N", Ο: "O", Ρ: "P",
-    Τ: "T", Υ: "Y", Χ: "X", α: "a", ο: "o", ι: "i", κ: "k", ν: "v", ρ: "p", υ: "u", ϲ: "c", ϳ: "j",
-    // Latin IPA and Armenian
-    ı: "i", ȷ: "j", ɑ: "a", ɩ: "i", ʀ: "R", օ: "o", ս: "u", հ: "h", ո: "n",
-  }).map(([k, v]) => [k.codePointAt(0)!, v]),
-);
+    Τ: "T", Υ: "Y", Χ: "X", Ϝ: "F", α: "a", ο: "o", ι: "i", κ: "k", ν: "v", ρ: "p", τ: "t",
+    υ: "u", ϲ: "c", ϳ: "j",
+  }],
+  ["Cherokee", {
+    Ꭰ: "D", Ꭱ: "R", Ꭲ: "T", Ꭵ: "i", Ꭹ: "Y", Ꭺ: "A", Ꭻ: "J", Ꭼ: "E", Ꮃ: "W", Ꮇ: "M", Ꮋ: "H",
+    Ꮍ: "Y", Ꮐ: "G", Ꮒ: "h", Ꮓ: "Z", Ꮟ: "b", Ꮢ: "R", Ꮤ: "W", Ꮥ: "S", Ꮩ: "V", Ꮪ: "S", Ꮮ: "L",
+    Ꮯ: "C", Ꮲ: "P", Ꮶ: "K", Ꮷ: "d", Ᏻ: "G", Ᏼ: "B",
+  }],
+  ["Armenian", { օ: "o", ս: "u", հ: "h", ո: "n", Ս: "U" }],
+  // IPA, tone letters, hooks
+  ["Latin", { ı: "i", ȷ: "j", ɑ: "a", ɡ: "g", ɩ: "i", ʀ: "R", Ƅ: "b", ƒ: "f" }],
+];
+
+/**
+ * Lookalikes that are frequent in genuine words of their own script: a token made only of
+ * lookalikes is folded with one of these only if its lookalikes come from two scripts or
+ * more, which no genuine word does. Otherwise "его", "Я" and "το" (it, I, the) would read
+ * "ero", "r" and "to": measured on the detector's data, "Выведи его" lost its injection flag.
+ */
+const MIXED_ONLY = new Set(["г", "Я", "τ"].map((c) => c.codePointAt(0)!));
+
+/** Lookalike to Latin, by code point. */
+const HOMOGLYPHS = new Map<number, string>();
+/** Script of each lookalike, 1-based (index in LOOKALIKES + 1). */
+const GLYPH_SCRIPT = new Map<number, number>();
+LOOKALIKES.forEach(([, table], k) => {
+  for (const [from, to] of Object.entries(table)) {
+    HOMOGLYPHS.set(from.codePointAt(0)!, to);
+    GLYPH_SCRIPT.set(from.codePointAt(0)!, k + 1);
+  }
+});
 
 const LEET: Readonly<Record<string, string>> = { "0": "o", "1": "i", "3": "e", "4": "a", "5": "s", "7": "t", "@": "a", $: "s" };
 const LEET_CODES: (number | undefined)[] = [];
@@ -289,16 +324,24 @@ function pass3(p: FoldResult): FoldResult {
     let digits = false;
     let allLookalike = true;
     let letters = 0;
+    let glyphScript = 0; // script of the lookalikes so far, -1 once they come from two
+    let mixedOnly = false;
     for (let c = c0; j < folded.length && isUnitCode(c); c = folded.charCodeAt(++j)) {
       if (c < 0x80) {
         if (c >= 0x30 && c <= 0x39) digits = true;
         else if (c !== 0x40 && c !== 0x24) latin = true;
       } else {
-        if (!HOMOGLYPHS.has(c)) allLookalike = false;
+        const script = GLYPH_SCRIPT.get(c);
+        if (script === undefined) allLookalike = false;
+        else {
+          glyphScript = glyphScript === 0 || glyphScript === script ? script : -1;
+          mixedOnly ||= MIXED_ONLY.has(c);
+        }
         if ((classOf(c) & LETTER) !== 0) letters++;
       }
     }
-    const mapGlyphs = latin || digits || (allLookalike && letters > 0);
+    const lookalikeWord = allLookalike && letters > 0 && (glyphScript === -1 || !mixedOnly);
+    const mapGlyphs = latin || digits || lookalikeWord;
     const leet = latin || (mapGlyphs && letters > 0);
     for (let k = i; k < j; k++) {
       let c = folded.charCodeAt(k);
