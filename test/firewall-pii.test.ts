@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { luhnValid } from "../src/firewall/pii/scan";
 import {
   PII_DETECTORS,
   abaChecksumValid,
@@ -45,6 +46,14 @@ describe("credit cards", () => {
     expect(found(creditCards, "order 41111111111111110000")).toEqual([]);
     expect(found(creditCards, "ts 1700000000000 ms")).toEqual([]);
     expect(found(creditCards, "price $4111.11")).toEqual([]);
+  });
+  it("rejects one- and two-digit groups (hex dumps, tables), which Luhn alone lets through", () => {
+    // Luhn-valid and in the Maestro range, written as a hex dump of "ice is": not a card.
+    const dump = "69 63 65 20 69 73";
+    expect(luhnValid(dump.replace(/ /g, ""))).toBe(true);
+    expect(found(creditCards, `bytes ${dump} end`)).toEqual([]);
+    expect(found(creditCards, "4111 1111 1111 1111 12 34")).toEqual(["4111 1111 1111 1111"]);
+    expect(found(creditCards, "amex 3782 822463 10005")).toEqual(["3782 822463 10005"]);
   });
 });
 

@@ -75,12 +75,22 @@ export function creditCards(text: string, scan?: PiiScan): Entity[] {
     digits += raw.slice(groupEnds.length === 0 ? 0 : groupEnds[groupEnds.length - 1]! + 1);
     groupEnds.push(raw.length);
     groupDigits.push(digits.length);
+    // Issuers print cards in groups of three to six digits (4-4-4-4, 4-6-5, 4-4-4-4-3). A run of
+    // one- and two-digit groups is something else, such as a hex dump ("69 63 65 20 69 73"),
+    // which passes Luhn and lands in the Maestro range often enough to matter.
+    let shortGroup = groupEnds.length;
+    for (let k = 0; k < groupEnds.length; k++) {
+      if (groupDigits[k]! - (k === 0 ? 0 : groupDigits[k - 1]!) < 3) {
+        shortGroup = k;
+        break;
+      }
+    }
     // A grouped number may run into a following number ("... 4904 12 times"): try the longest
     // prefix of whole groups that validates.
     for (let k = groupEnds.length - 1; k >= 0; k--) {
       const n = groupDigits[k]!;
       if (n < 12) break;
-      if (n > 19) continue;
+      if (n > 19 || (groupEnds.length > 1 && k >= shortGroup)) continue;
       const candidate = n === digits.length ? digits : digits.slice(0, n);
       if (luhnValid(candidate) && issuerLengthOk(candidate)) {
         out.push(entity("CREDIT_CARD", s, s + groupEnds[k]!, "credit-card", 1));
