@@ -4,20 +4,22 @@
  * measured in one run on this machine (docs/benchmarks.md says how to read the numbers).
  *
  *   node scripts/bench.mjs [--scenario plain|stream] [--duration 10] [--connections 20] [--rounds 1]
- *                          [--warmup 2] [--limits on|off] [--sequential 200]
+ *                          [--warmup 2] [--limits on|off] [--sequential 200] [--peer]
  *
  * `--scenario plain` (the default): a small chat completion answered as one JSON body, to
  * these targets, always in this order:
  *   bare     bench/bare.ts     a bare Hono passthrough: the floor for any Worker proxy
  *   bare_do  bench/bare-do.ts  the same plus one Durable Object RPC per request
- *   gateway  wrangler.toml     Aigis itself, with one API key seeded in KV
+ *   gateway  wrangler.toml     Aigis itself, with one API key seeded in KV and every stage on
+ *   peer     (`--peer` only)   @portkey-ai/gateway as a Node process (scripts/lib/peer.mjs)
  * `--scenario stream`: a streamed chat completion of about 350 SSE events, to `bare`, the
  * gateway with response protection off (`gateway_off`) and at its defaults (`gateway`):
  * time to first content byte and whole-stream time over `--sequential` one-at-a-time
  * requests, then streams per second under load.
- * Each target is built as it would be deployed (`wrangler deploy --dry-run`), served by
+ * Each Worker target is built as it would be deployed (`wrangler deploy --dry-run`), served by
  * Miniflare on loopback without an inspector (wrangler dev's inspector proxy alone costs
- * about 3x), in front of the mock LLM (mock/server.mjs), and loaded with autocannon.
+ * about 3x), in front of the mock LLM (mock/server.mjs), and loaded with autocannon; the
+ * peer runs in front of the same mock instance and is loaded the same way.
  *
  * stdout ends with exactly one line of JSON; progress goes to stderr. Exits non-zero only
  * when a target cannot be built, started or answer one request correctly.
@@ -34,10 +36,23 @@ import { gzipSync } from "node:zlib";
 import autocannon from "autocannon";
 import { tsImport } from "tsx/esm/api";
 import { startMockServer } from "../mock/server.mjs";
+import { ERROR_BUDGET, failureShare, ratioChecks, ratios, round, runFacts, summarise } from "./lib/bench-summary.mjs";
 import { build, messageOf, serve } from "./lib/miniflare.mjs";
+import { PEER_PACKAGE, peerInstall, startPeer } from "./lib/peer.mjs";
 
 const PROMPT = "Hello from the benchmark, please echo this line.";
-const BODY = JSON.stringify({ model: "mock-gpt", messages: [{ role: "user", content: PROMPT }] });
+/**
+ * A system prompt, as most real requests carry one: without it the output side's system
+ * prompt checks (the canary planted in it, the verbatim-overlap check) would have nothing to act on.
+ */
+const SYSTEM_PROMPT = "You are the support assistant of a small online shop. Answer politely and briefly, in the customer's language.";
+const BODY = JSON.stringify({
+  model: "mock-gpt",
+  messages: [
+    { role: "system", content: SYSTEM_PROMPT },
+    { role: "user", content: PROMPT },
+  ],
+});
 /**
  * The stream scenario's message: about 2 KB (356 words) of ordinary prose, echoed by the mock
  * one SSE event per word. Its two e-mail addresses are redacted to placeholders by the input
@@ -65,14 +80,8 @@ const STREAM_BODY = JSON.stringify({ model: "mock-gpt", stream: true, messages: 
 const CONTENT_DELTA = /"content":"[^"]/;
 /** Sequential streams run and discarded before the timed ones (unless `--warmup 0`). */
 const SEQUENTIAL_WARMUP = 20;
-/** Above this share of failed requests a target's numbers are suspect: warn, and say so in the JSON. */
-const ERROR_BUDGET = 0.001;
 /** Above this share of the machine's CPU used by other processes during a measurement, warn. */
 const OTHER_CPU_BUDGET_PCT = 10;
-/** Offline, as everywhere in this project: no cf.json download, no telemetry (shared TOOLCHAIN.md). */
-/** The gateway's rps is divided by each of these for the `ratio_vs_<id>` keys. */
-const BASELINES = ["bare", "bare_do"];
-
 
 /** Limits of every kind, far above what the benchmark sends: the engine does all its work, nothing is refused. */
 const BENCH_RULES = {
@@ -95,6 +104,12 @@ const BENCH_RULES = {
   prices: { "mock-*": { input_per_mtok: 0.15, output_per_mtok: 0.6 } },
 };
 
+/**
+ * The plain scenario's response protection: the defaults, plus the one check they leave off,
+ * the per-client canary in the system prompt (it needs the AIGIS_CANARY_SECRET secret).
+ */
+const EVERY_OUTPUT_CHECK = { canary: { enabled: true } };
+
 /** The seeded caller, in the shape src/auth/identity.ts validates. */
 const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "demo", scopes: ["chat"], created: "2026-01-01T00:00:00Z" };
 
@@ -108,8 +123,8 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  * @typedef {object} Target
  * @property {string} id JSON key stem: `<id>_rps`, `p50_ms.<id>`
  * @property {string} label
- * @property {string} config wrangler config, relative to the repository root
- * @property {(worker: Built, upstream: Upstream) => Promise<Running>} start
+ * @property {string | undefined} config wrangler config, relative to the repository root; none for the peer
+ * @property {(worker: Built | undefined, upstream: Upstream) => Promise<Running>} start gets the build of `config`
  *
  * @typedef {import("./lib/miniflare.mjs").Bundle} Bundle
  * @typedef {import("./lib/miniflare.mjs").Built} Built a bundle for one target (targets may share a bundle)
@@ -138,6 +153,12 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  *   the content events a stream carried
  */
 
+/** @param {Built | undefined} worker @returns {Built} */
+function built(worker) {
+  if (worker === undefined) throw new Error("this target needs a built Worker");
+  return worker;
+}
+
 /** @type {Target[]} */
 const TARGETS = [
   {
@@ -156,9 +177,17 @@ const TARGETS = [
     id: "gateway",
     label: "Aigis gateway",
     config: "wrangler.toml",
-    start: (worker, upstream) => startGateway(worker, upstream, undefined),
+    start: (worker, upstream) => startGateway(built(worker), upstream, EVERY_OUTPUT_CHECK),
   },
 ];
+
+/** @type {Target} `--peer`: measured after the others, in the same rounds. */
+const PEER_TARGET = {
+  id: "peer",
+  label: `peer: ${PEER_PACKAGE}`,
+  config: undefined,
+  start: (_worker, upstream) => startPeer(upstream),
+};
 
 /** @type {Target[]} The stream scenario's: the gateway with response protection off, then at its defaults. */
 const STREAM_TARGETS = [
@@ -167,14 +196,14 @@ const STREAM_TARGETS = [
     id: "gateway_off",
     label: "Aigis, output protection off",
     config: "wrangler.toml",
-    start: (worker, upstream) => startGateway(worker, upstream, { mode: "off" }),
+    start: (worker, upstream) => startGateway(built(worker), upstream, { mode: "off" }),
   },
   {
     id: "gateway",
     label: "Aigis, output protection on",
     config: "wrangler.toml",
     // An empty section is every default: seeded like gateway_off's, so the two differ only there.
-    start: (worker, upstream) => startGateway(worker, upstream, {}),
+    start: (worker, upstream) => startGateway(built(worker), upstream, {}),
   },
 ];
 
@@ -187,15 +216,22 @@ function parseOptions(argv) {
       connections: { type: "string", default: "20" },
       rounds: { type: "string", default: "1" },
       warmup: { type: "string", default: "2" },
-      // "off": the bundled default rules (no limits; admission checks revocation only).
+      // "off": no limits (admission checks revocation and runs the extraction defence only).
       limits: { type: "string", default: "on" },
       scenario: { type: "string", default: "plain" },
       // Stream scenario: timed one-at-a-time streams per target and round.
       sequential: { type: "string", default: "200" },
+      peer: { type: "boolean", default: false },
     },
   });
   if (values.limits !== "on" && values.limits !== "off") throw new Error(`--limits: expected on or off, got ${JSON.stringify(values.limits)}`);
   if (values.scenario !== "plain" && values.scenario !== "stream") throw new Error(`--scenario: expected plain or stream, got ${JSON.stringify(values.scenario)}`);
+  if (values.peer && values.scenario === "stream") {
+    throw new Error(
+      `--peer runs with the plain scenario only: ${PEER_PACKAGE} as installed answers streamed chat completions with 500 ("TypeError: immutable" as it adds its headers to the upstream response; Portkey-AI/gateway issues 1389 and 1550)`,
+    );
+  }
+  if (values.peer && values.limits === "off") throw new Error("--peer compares the gateway with every protection on, limits included: drop --limits off");
   LIMITS_ON = values.limits === "on";
   /** @param {string} name @param {string} text @param {number} min */
   const int = (name, text, min) => {
@@ -211,32 +247,36 @@ function parseOptions(argv) {
     limits: values.limits,
     scenario: values.scenario,
     sequential: int("sequential", values.sequential, 1),
+    peer: values.peer,
   };
 }
 
 /** Whether the gateway runs with every kind of limit configured (set from `--limits`). */
 let LIMITS_ON = true;
 
+/** @param {Target[]} targets the distinct wrangler configs they need */
+const configsOf = (targets) => [...new Set(targets.flatMap((t) => (t.config === undefined ? [] : [t.config])))];
+
 /**
  * Builds each distinct config of `targets` once, in parallel.
  * @param {Target[]} targets
  * @param {string} outdir
- * @returns {Promise<Built[]>} in `targets` order
+ * @returns {Promise<Array<Built | undefined>>} in `targets` order; undefined for a target with no config
  */
 async function buildAll(targets, outdir) {
-  const configs = [...new Set(targets.map((t) => t.config))];
+  const configs = configsOf(targets);
   const bundles = await Promise.all(configs.map((config, i) => build(config, path.join(outdir, String(i)))));
-  return targets.map((t) => ({ ...(/** @type {Bundle} */ (bundles[configs.indexOf(t.config)])), id: t.id }));
+  return targets.map((t) => (t.config === undefined ? undefined : { ...(/** @type {Bundle} */ (bundles[configs.indexOf(t.config)])), id: t.id }));
 }
 
 /**
  * The baselines forward the caller's headers as they are, so requests carry the mock's key.
- * @param {Built} worker
+ * @param {Built | undefined} worker
  * @param {Upstream} upstream
  * @returns {Promise<Running>}
  */
 async function startPassthrough(worker, upstream) {
-  const served = await serve(worker, { UPSTREAM_URL: upstream.url });
+  const served = await serve(built(worker), { UPSTREAM_URL: upstream.url });
   return { ...served, headers: { authorization: `Bearer ${upstream.key}` } };
 }
 
@@ -268,6 +308,7 @@ async function startGateway(worker, upstream, output) {
     MOCK_API_KEY: upstream.key,
     AIGIS_PROBE_KEY: "bench-probe-key-0123456789",
     AIGIS_AUDIT_KEY: "bench-audit-key-0123456789abcdef",
+    AIGIS_CANARY_SECRET: "bench-canary-secret-0123456789abcdef",
   });
   try {
     // The gateway's own key format and KV naming, so the seeded key cannot drift from what it accepts.
@@ -474,9 +515,6 @@ function quantile(values, q) {
 /** @param {number[]} values */
 const median = (values) => quantile(values, 0.5);
 
-/** @param {number} value @param {number} digits */
-const round = (value, digits) => Number(value.toFixed(digits));
-
 /**
  * Medians per target over the rounds; failure counts are summed, other processes' CPU is the worst seen.
  * @param {Sample[]} samples
@@ -509,9 +547,6 @@ function combineStream(samples) {
 
 /** @typedef {ReturnType<typeof combineStream>} StreamStats */
 
-/** @param {Stats} s */
-const failureShare = (s) => (s.requests + s.errors === 0 ? 1 : (s.non2xx + s.errors) / (s.requests + s.errors));
-
 /** The table cells every scenario ends its rows with. @param {Stats} s */
 const healthCells = (s) => [String(s.requests), String(s.non2xx), String(s.errors), s.otherCpu === undefined ? "-" : String(round(s.otherCpu, 1))];
 const HEALTH_HEADERS = ["requests", "non-2xx", "errors", "other CPU %"];
@@ -534,64 +569,26 @@ function printRows(caption, rows) {
 /** @param {ReturnType<typeof parseOptions>} options */
 const roundsNote = (options) => (options.rounds > 1 ? `, median of ${options.rounds} rounds` : "");
 
+/** @param {boolean} met */
+const verdict = (met) => (met ? "met" : "NOT met");
+
 /**
+ * @param {Target[]} targets
  * @param {Map<string, Stats>} stats
  * @param {{ raw: number, gzip: number }} bundle
  * @param {ReturnType<typeof parseOptions>} options
  */
-function printTable(stats, bundle, options) {
+function printTable(targets, stats, bundle, options) {
   const rows = [["target", "req/s", "p50 ms", "p99 ms", ...HEALTH_HEADERS]];
-  for (const target of TARGETS) {
+  for (const target of targets) {
     const s = /** @type {Stats} */ (stats.get(target.id));
     rows.push([target.label, String(Math.round(s.rps)), String(round(s.p50, 1)), String(round(s.p99, 1)), ...healthCells(s)]);
   }
-  printRows(`${options.connections} connections, ${options.duration} s per target${roundsNote(options)}`, rows);
-  const gateway = /** @type {Stats} */ (stats.get("gateway"));
-  const ratios = BASELINES.map((id) => `gateway / ${id}: ${round(gateway.rps / (stats.get(id)?.rps ?? NaN), 3)}`);
-  console.log(`\n${ratios.join("   ")}`);
+  const gateway = options.limits === "on" ? "every stage on" : "every stage on but limits";
+  printRows(`${options.connections} connections, ${options.duration} s per target${roundsNote(options)}, gateway with ${gateway}`, rows);
+  console.log(`\n${ratios(stats).map(([id, ratio]) => `gateway / ${id}: ${ratio}`).join("   ")}`);
+  for (const check of ratioChecks(stats)) console.log(`gateway / ${check.id} target >= ${check.target}: ${verdict(check.met)}`);
   console.log(`gateway bundle: ${bundle.raw} bytes, ${bundle.gzip} gzipped\n`);
-}
-
-/**
- * The keys both scenarios end their JSON with: the run's settings and its health.
- * @param {Map<string, Stats>} stats
- * @param {{ raw: number, gzip: number }} bundle
- * @param {ReturnType<typeof parseOptions>} options
- */
-function runFacts(stats, bundle, options) {
-  /** @type {Record<string, unknown>} */
-  const out = {};
-  out.bundle_bytes = bundle.raw;
-  out.bundle_gzip_bytes = bundle.gzip;
-  out.connections = options.connections;
-  out.duration_s = options.duration;
-  out.rounds = options.rounds;
-  out.limits = options.limits;
-  const other = [...stats.values()].map((s) => s.otherCpu);
-  if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
-  const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);
-  if (failing.length > 0) {
-    out.errors = Object.fromEntries(failing.map(([id, s]) => [id, { requests: s.requests, non2xx: s.non2xx, errors: s.errors }]));
-  }
-  return out;
-}
-
-/**
- * The machine-readable summary: one flat-ish object, so later keys (a peer gateway, more
- * baselines) are added here without changing the existing ones.
- * @param {Map<string, Stats>} stats
- * @param {{ raw: number, gzip: number }} bundle
- * @param {ReturnType<typeof parseOptions>} options
- */
-function summarise(stats, bundle, options) {
-  const gateway = /** @type {Stats} */ (stats.get("gateway"));
-  /** @type {Record<string, unknown>} */
-  const out = {};
-  for (const [id, s] of stats) out[`${id}_rps`] = Math.round(s.rps);
-  for (const id of BASELINES) out[`ratio_vs_${id}`] = round(gateway.rps / (stats.get(id)?.rps ?? NaN), 3);
-  out.p50_ms = Object.fromEntries([...stats].map(([id, s]) => [id, round(s.p50, 1)]));
-  out.p99_ms = Object.fromEntries([...stats].map(([id, s]) => [id, round(s.p99, 1)]));
-  return { ...out, ...runFacts(stats, bundle, options) };
 }
 
 /**
@@ -630,7 +627,6 @@ function printStreamTable(stats, options) {
   }
   const caption = `${options.sequential} sequential streams, then ${options.connections} connections for ${options.duration} s, per target${roundsNote(options)}`;
   printRows(caption, rows);
-  const verdict = (/** @type {boolean} */ met) => (met ? "met" : "NOT met");
   console.log(`\ntime to first content byte added by output protection: ${round(f.ttfbAdded, 2)} ms (target < 2 ms: ${verdict(f.ttfbAdded < 2)})`);
   console.log(`streams/s, protection on / off: ${round(f.ratioVsOff, 3)} (target >= 0.9: ${verdict(f.ratioVsOff >= 0.9)}); on / bare: ${round(f.ratioVsBare, 3)}`);
   console.log(`per upstream event: ${round(f.perEventWallUs, 2)} us wall time (sequential), ${round(f.perEventLoadUs, 2)} us runtime time (under load)\n`);
@@ -694,7 +690,7 @@ const progress = (message) => process.stderr.write(`bench: ${message}\n`);
 /**
  * Starts every target and checks each answers once; `cleanup` gets each one's close.
  * @param {Target[]} targets
- * @param {Built[]} built in `targets` order
+ * @param {Array<Built | undefined>} built in `targets` order
  * @param {Upstream} upstream
  * @param {Array<() => Promise<void>>} cleanup
  * @param {(target: Running) => Promise<unknown>} check throws unless the target answered correctly
@@ -707,7 +703,7 @@ async function startTargets(targets, built, upstream, cleanup, check) {
     progress(`starting ${target.label}`);
     let served;
     try {
-      served = await target.start(/** @type {Built} */ (built[i]), upstream);
+      served = await target.start(built[i], upstream);
     } catch (err) {
       throw new Error(`${target.label} did not start: ${messageOf(err)}`);
     }
@@ -780,16 +776,19 @@ function warn(stats) {
 
 /**
  * Table, warnings, then the JSON line, which must stay the last line of stdout.
+ * @param {Target[]} targets
  * @param {Map<string, Stats>} stats
  * @param {{ raw: number, gzip: number }} bundle
  * @param {ReturnType<typeof parseOptions>} options
  * @param {Record<string, number>} stages CPU microseconds per request of each pure stage
  */
-function report(stats, bundle, options, stages) {
-  printTable(stats, bundle, options);
+function report(targets, stats, bundle, options, stages) {
+  printTable(targets, stats, bundle, options);
   warn(stats);
   console.log(`stage CPU (us/request): ${Object.entries(stages).map(([k, v]) => `${k} ${v}`).join(", ")}`);
-  console.log(JSON.stringify({ ...summarise(stats, bundle, options), stage_us: stages }));
+  // Which peer was measured: its numbers mean little without its version.
+  const peer = options.peer ? { peer: `${PEER_PACKAGE}@${peerInstall().version}` } : {};
+  console.log(JSON.stringify({ ...summarise(stats, bundle, options), ...peer, stage_us: stages }));
 }
 
 /**
@@ -814,12 +813,12 @@ async function main() {
   const outdir = await mkdtemp(path.join(os.tmpdir(), "aigis-bench-"));
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
   const stream = options.scenario === "stream";
-  const targets = stream ? STREAM_TARGETS : TARGETS;
+  const targets = stream ? STREAM_TARGETS : options.peer ? [...TARGETS, PEER_TARGET] : TARGETS;
 
   /** @type {Array<() => Promise<void>>} closed in reverse order once the run ends or fails */
   const cleanup = [];
   try {
-    progress(`building ${[...new Set(targets.map((t) => t.config))].join(", ")}`);
+    progress(`building ${configsOf(targets).join(", ")}`);
     const built = await buildAll(targets, outdir);
     const gatewayBundle = await readFile(/** @type {Built} */ (built[targets.findIndex((t) => t.id === "gateway")]).bundle);
     const bundle = { raw: gatewayBundle.length, gzip: gzipSync(gatewayBundle).length };
@@ -839,7 +838,7 @@ async function main() {
     progress("measuring per-stage CPU (scripts/bench-stages.ts)");
     const { stageCosts } = await tsImport("./bench-stages.ts", import.meta.url);
     const stages = await stageCosts();
-    report(new Map([...samples].map(([id, list]) => [id, combine(list)])), bundle, options, stages);
+    report(targets, new Map([...samples].map(([id, list]) => [id, combine(list)])), bundle, options, stages);
   } finally {
     for (const close of cleanup.reverse()) await close().catch(() => {});
   }
