@@ -2,7 +2,9 @@
  * CPU throughput of the training-data intake scan (issue 10; target: at least 20 MB of JSONL
  * per CPU-second). Generated fine-tuning files (scripts/lib/intake-gen.ts) of 1, 10 and 50 MB,
  * clean and poisoned, each scanned with the default policy plus one answer rule, on V8 in
- * this process (the scan is pure: workerd runs the same code on the same engine).
+ * this process (the scan is pure: workerd runs the same code on the same engine). `npm run
+ * bench:intake` runs it through scripts/run-as-deployed.ts, so the code measured is compiled
+ * as wrangler compiles the Worker; `npx tsx scripts/bench-intake.ts` measures tsx's output.
  *
  *   npm run bench:intake [-- --rounds 3] [-- --sizes 1,10]
  *
