@@ -91,9 +91,9 @@ describe("redteam: counting", () => {
   });
 
   test("below the plain floor fails; a refused benign control outside the exact decodings is only counted", () => {
-    const s = summarise(one, ["hex"], [passed(PLAIN), blocked("hex"), control(PLAIN), { ...control("hex"), status: 400, code: "prompt_blocked", pass: false }], []);
+    const s = summarise(one, ["rot13"], [passed(PLAIN), blocked("rot13"), control(PLAIN), { ...control("rot13"), status: 400, code: "prompt_blocked", pass: false }], []);
     assert.deepEqual(s.failures, [`plain attacks: 0.0% blocked, below the floor of ${(PLAIN_BLOCK_FLOOR * 100).toFixed(1)}%`]);
-    assert.equal(s.strategies.hex?.benign.rate, 1);
+    assert.equal(s.strategies.rot13?.benign.rate, 1);
   });
 });
 
