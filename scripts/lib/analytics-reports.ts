@@ -14,6 +14,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { UsageError } from "./cli";
 
 export const DATASET = "aigis_requests";
 
@@ -98,9 +99,8 @@ export function buildQuery(report: string, o: ReportOptions): string {
   return `${r.sql(o)}\nFORMAT JSON`;
 }
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+// One usage error for every CLI (exit 2); re-exported so callers import it from here.
+export { UsageError } from "./cli";
 
 export const USAGE = `Usage: npm run analytics -- <report> [--hours N] [--limit N] [--dataset NAME] [--json] [--sql]
 

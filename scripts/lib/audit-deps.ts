@@ -12,6 +12,7 @@
  */
 import { parseArgs } from "node:util";
 import { z } from "zod";
+import { UsageError } from "./cli";
 
 /** Licences a runtime dependency may carry: permissive, no copyleft, no attribution beyond the notice. */
 export const LICENCE_ALLOWLIST = ["MIT", "ISC", "Apache-2.0", "BSD-2-Clause", "BSD-3-Clause", "0BSD", "BlueOak-1.0.0", "Unlicense", "CC0-1.0"] as const;
@@ -460,9 +461,8 @@ export function formatReport(r: Report): string {
   return out.join("\n");
 }
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
+// One usage error for every CLI (exit 2); re-exported so callers import it from here.
+export { UsageError } from "./cli";
 
 export const USAGE = `Usage: npm run audit:deps -- [--out DIR] [--json]
 

@@ -21,7 +21,7 @@ import { GatewayError } from "../errors";
 import { reportObject } from "../files/intake-reports";
 import { OBJECT_IDS, type OwnedObject } from "../files/objects";
 import { owners } from "../files/ownership";
-import { callFiles, createdAt, createdId, readObject } from "../files/provider";
+import { createdAt, deleteAtProvider, uploadToProvider } from "../files/provider";
 import { dropHold, expiresAt, expireHeld, heldKey, heldObject, heldOf, listHeld, r2, recordHeld, requireBucket, retentionMs, type HeldFile } from "../files/quarantine";
 import { decodeUtf8, parseJsonObject, validateBody } from "../request/body";
 
@@ -141,17 +141,10 @@ export async function releaseQuarantined(c: Context<AppEnv>): Promise<Response> 
   // What is forwarded must be what was scanned and what the audit trail names.
   if ((await sha256Hex(bytes)) !== h.sha256) throw new GatewayError("internal_error", { detail: `quarantine: held file ${id} does not match its SHA-256` });
 
-  const form = new FormData();
-  form.append("purpose", h.purpose);
-  form.append("file", new File([bytes], h.filename, { type: "application/octet-stream" }));
-  const fc = await callFiles(c, "POST", "/files", form);
-  const value = await readObject(fc, c);
-  const fileId = createdId("file", value, fc.provider);
+  const { value, id: fileId } = await uploadToProvider(c, { purpose: h.purpose, filename: h.filename, bytes });
   const owned: OwnedObject = { kind: "file", id: fileId, created: createdAt(value), purpose: h.purpose, bytes: bytes.byteLength, sha256: h.sha256, filename: h.filename, status: "released" };
   const undo = () =>
-    callFiles(c, "DELETE", `/files/${fileId}`)
-      .then((r) => r.call.response.body?.cancel())
-      .catch(() => console.error(`aigis: could not remove released file ${fileId} at the provider (request ${c.var.requestId})`));
+    deleteAtProvider(c, fileId).catch(() => console.error(`aigis: could not remove released file ${fileId} at the provider (request ${c.var.requestId})`));
   let before;
   try {
     before = await owners(c, (s) => s.decideHeld({ id, reportId: h.reportId, heldAt: h.heldAt, status: "released", at: now, owned }), h.client);

@@ -18,7 +18,7 @@ import { findingsSummary, scanUpload, type IntakeStatus } from "./intake";
 import { INTAKE_REPORT_HEADER, intakeReportRow, type StoredIntakeReport } from "./intake-reports";
 import { hiddenPurposes, type OwnedObject } from "./objects";
 import { listOwned, owners, recordOwned, requireOwned } from "./ownership";
-import { callFiles, createdAt, createdId, objectResponse, readBody, readObject } from "./provider";
+import { callFiles, createdAt, deleteAtProvider, objectResponse, readBody, readObject, uploadToProvider } from "./provider";
 import { clipText, recordData } from "./provenance";
 import { bucketOf, dropHold, expiresAt, holdUpload, QUARANTINE_HEADER, retentionMs, type HeldFile, type HoldResult } from "./quarantine";
 import { clientHeaders } from "../upstream/headers";
@@ -44,16 +44,10 @@ export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
   }
   const forwardedSha = forward === upload.bytes ? sha256 : await sha256Hex(forward);
 
-  // Rebuilt from the parsed parts, so the provider gets these two and nothing else.
-  const form = new FormData();
-  form.append("purpose", upload.purpose);
-  form.append("file", new File([forward], upload.filename, { type: "application/octet-stream" }));
-  const fc = await callFiles(c, "POST", "/files", form);
-  const value = await readObject(fc, c);
-  const id = createdId("file", value, fc.provider);
+  const { fc, value, id } = await uploadToProvider(c, { purpose: upload.purpose, filename: upload.filename, bytes: forward });
   const row: OwnedObject = { kind: "file", id, created: createdAt(value), purpose: upload.purpose, bytes: forward.byteLength, sha256: forwardedSha, filename: upload.filename, status };
   const report = stored === undefined ? undefined : { ...stored, fileId: id };
-  await recordOwned(c, [row], () => callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel()), report);
+  await recordOwned(c, [row], () => deleteAtProvider(c, id), report);
   if (scan !== undefined && report !== undefined) {
     await scan.commit();
     recordData(c, `file_${status}`, { file_id: id, ...provenance, ...(forwardedSha === sha256 ? {} : { forwarded_sha256: forwardedSha }), status, findings: findingsSummary(scan.report), report_id: report.id });

@@ -87,3 +87,25 @@ export function objectResponse(value: unknown, from: FilesCall | undefined): Res
   headers.set("content-type", "application/json");
   return new Response(JSON.stringify(value), { status: 200, headers });
 }
+
+/**
+ * Sends a file to the provider as a multipart upload rebuilt from its checked parts (purpose
+ * and file, nothing else) and returns the created file object and its id. Used by uploads and
+ * by the release of a quarantined file, which must reach the provider the same way.
+ */
+export async function uploadToProvider(
+  c: Context<AppEnv>,
+  file: { purpose: string; filename: string; bytes: Uint8Array },
+): Promise<{ fc: FilesCall; value: Record<string, unknown>; id: string }> {
+  const form = new FormData();
+  form.append("purpose", file.purpose);
+  form.append("file", new File([file.bytes], file.filename, { type: "application/octet-stream" }));
+  const fc = await callFiles(c, "POST", "/files", form);
+  const value = await readObject(fc, c);
+  return { fc, value, id: createdId("file", value, fc.provider) };
+}
+
+/** Deletes a file the gateway just created at the provider, when recording its owner failed. */
+export function deleteAtProvider(c: Context<AppEnv>, id: string): Promise<void> {
+  return callFiles(c, "DELETE", `/files/${id}`).then((r) => r.call.response.body?.cancel());
+}
