@@ -8,6 +8,7 @@
  * `file_search` vector stores are not here: the plan lists those (src/policy/params.ts).
  */
 import type { ApiRoute } from "../routes";
+import { isJsonObject, type JsonObject } from "../util/json";
 
 /** `conversation` is listed so it can be refused: no route here creates one (docs/pipeline.md). */
 export type BodyObjectKind = "file" | "response" | "item" | "conversation";
@@ -42,8 +43,7 @@ export function isProviderId(id: unknown): id is string {
   return typeof id === "string" && PROVIDER_ID.test(id);
 }
 
-type Obj = Record<string, unknown>;
-const isObj = (v: unknown): v is Obj => typeof v === "object" && v !== null && !Array.isArray(v);
+type Obj = JsonObject;
 const str = (v: unknown): v is string => typeof v === "string";
 
 /**
@@ -61,10 +61,10 @@ function chatRefs(body: Obj, out: BodyObjectRef[]): void {
   const messages = body.messages;
   if (!Array.isArray(messages)) return;
   messages.forEach((m: unknown, i) => {
-    const content = isObj(m) ? m.content : undefined;
+    const content = isJsonObject(m) ? m.content : undefined;
     if (!Array.isArray(content)) return;
     content.forEach((part: unknown, j) => {
-      if (!isObj(part) || part.type !== "file" || !isObj(part.file)) return;
+      if (!isJsonObject(part) || part.type !== "file" || !isJsonObject(part.file)) return;
       const id = part.file.file_id;
       if (str(id)) out.push({ kind: "file", id, param: `messages[${i}].content[${j}].file.file_id` });
     });
@@ -75,7 +75,7 @@ function chatRefs(body: Obj, out: BodyObjectRef[]): void {
 function partRefs(parts: unknown, at: string, out: BodyObjectRef[]): void {
   if (!Array.isArray(parts)) return;
   parts.forEach((part: unknown, j) => {
-    if (isObj(part) && (part.type === "input_file" || part.type === "input_image") && str(part.file_id)) {
+    if (isJsonObject(part) && (part.type === "input_file" || part.type === "input_image") && str(part.file_id)) {
       out.push({ kind: "file", id: part.file_id, param: `${at}[${j}].file_id` });
     }
   });
@@ -88,12 +88,12 @@ function responsesRefs(body: Obj, out: BodyObjectRef[]): void {
   if (str(body.previous_response_id)) out.push({ kind: "response", id: body.previous_response_id, param: "previous_response_id" });
   const conversation = body.conversation;
   if (str(conversation)) out.push({ kind: "conversation", id: conversation, param: "conversation" });
-  else if (isObj(conversation) && str(conversation.id)) out.push({ kind: "conversation", id: conversation.id, param: "conversation.id" });
+  else if (isJsonObject(conversation) && str(conversation.id)) out.push({ kind: "conversation", id: conversation.id, param: "conversation.id" });
 
   const input = body.input;
   if (Array.isArray(input)) {
     input.forEach((item: unknown, i) => {
-      if (!isObj(item)) return;
+      if (!isJsonObject(item)) return;
       const at = `input[${i}]`;
       // The schema gives a reference the "no role" slot: `type` is item_reference or absent.
       if (item.role === undefined && (item.type === "item_reference" || item.type === undefined || item.type === null) && str(item.id)) {
@@ -102,16 +102,16 @@ function responsesRefs(body: Obj, out: BodyObjectRef[]): void {
         partRefs(item.content, `${at}.content`, out);
       } else if (item.type === "function_call_output" || item.type === "custom_tool_call_output") {
         partRefs(item.output, `${at}.output`, out);
-      } else if (item.type === "computer_call_output" && isObj(item.output) && str(item.output.file_id)) {
+      } else if (item.type === "computer_call_output" && isJsonObject(item.output) && str(item.output.file_id)) {
         out.push({ kind: "file", id: item.output.file_id, param: `${at}.output.file_id` });
       }
     });
   }
 
   const prompt = body.prompt;
-  if (isObj(prompt) && isObj(prompt.variables)) {
+  if (isJsonObject(prompt) && isJsonObject(prompt.variables)) {
     for (const [name, value] of Object.entries(prompt.variables)) {
-      if (!isObj(value) || (value.type !== "input_file" && value.type !== "input_image") || !str(value.file_id)) continue;
+      if (!isJsonObject(value) || (value.type !== "input_file" && value.type !== "input_image") || !str(value.file_id)) continue;
       out.push({ kind: "file", id: value.file_id, param: PLAIN_NAME.test(name) ? `prompt.variables.${name}.file_id` : "prompt.variables" });
     }
   }
@@ -120,7 +120,7 @@ function responsesRefs(body: Obj, out: BodyObjectRef[]): void {
   const tools = body.tools;
   if (Array.isArray(tools)) {
     tools.forEach((tool: unknown, i) => {
-      if (!isObj(tool) || tool.type !== "code_interpreter" || !isObj(tool.container) || !Array.isArray(tool.container.file_ids)) return;
+      if (!isJsonObject(tool) || tool.type !== "code_interpreter" || !isJsonObject(tool.container) || !Array.isArray(tool.container.file_ids)) return;
       tool.container.file_ids.forEach((id: unknown, j) => {
         if (str(id)) out.push({ kind: "file", id, param: `tools[${i}].container.file_ids[${j}]` });
       });
@@ -140,12 +140,12 @@ export interface CreatedResponse {
  * `response.created` / `response.completed` event); undefined when it has no usable id.
  */
 export function createdResponseOf(response: unknown): CreatedResponse | undefined {
-  if (!isObj(response) || !isProviderId(response.id)) return undefined;
+  if (!isJsonObject(response) || !isProviderId(response.id)) return undefined;
   const items: string[] = [];
   if (Array.isArray(response.output)) {
     for (const item of response.output as unknown[]) {
       if (items.length >= RESPONSE_ITEMS_KEPT) break;
-      if (isObj(item) && isProviderId(item.id)) items.push(item.id);
+      if (isJsonObject(item) && isProviderId(item.id)) items.push(item.id);
     }
   }
   return { id: response.id, items };
