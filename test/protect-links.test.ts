@@ -60,6 +60,9 @@ const CASES: Array<[string, string, string[]]> = [
   ["![x](/static/x.png?v=1)", "![x](/static/x.png?v=1)", []],
   ["![x](data:image/png;base64,iVBORw0KGgo=)", "![x](data:image/png;base64,iVBORw0KGgo=)", []],
   ["an array a[i] and b[j](k) call", "an array a[i] and b[j](k) call", []],
+  // An escaped "!" makes a link, an escaped backslash does not escape the "!" (CommonMark 2.4).
+  ["\\![x](https://evil.example/?q=1)", "\\!x", ["LINK"]],
+  ["\\\\![x](https://evil.example/?q=1)", "\\\\[image removed]", ["IMAGE_LINK"]],
 ];
 
 describe("linkScanner: what counts as exfiltration", () => {

@@ -3,9 +3,11 @@
  * mock provider does not produce (no finish_reason, interleaved choices, text arriving only
  * in `done` events).
  */
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { OutputPolicySchema } from "../src/protect/policy";
 import { ResponseProtection } from "../src/protect/response";
+import { itFuzz } from "./fuzz/run";
 
 const EMAIL = "jane.doe@example.com";
 const protection = (policy: Record<string, unknown> = {}) =>
@@ -79,8 +81,10 @@ describe("chat stream rewriter", () => {
     const rw = protection().rewriter("chat");
     const ev = chunk([{ index: 0, delta: { content: "mail [EMA" }, finish_reason: null }]);
     const text = `id: 7\ndata:${JSON.stringify(ev)}\n\n`;
-    const out = rw.rewrite(text, "", ev).out;
-    expect(out).toBe(text.replace('"content":"mail [EMA"', '"content":"mail "'));
+    // "[EMA" may still become a placeholder: the event waits for the next one.
+    expect(rw.rewrite(text, "", ev).out).toBe("");
+    const next = chunk([{ index: 0, delta: { content: "IL_1] now" }, finish_reason: null }]);
+    expect(rw.rewrite(raw(next), "", next).out).toBe(text.replace('"content":"mail [EMA"', `"content":"mail ${EMAIL} "`));
     // The same value twice in one event: not certain which to change, so the event is re-encoded.
     const twice = chunk([
       { index: 0, delta: { content: "x [EMA" }, finish_reason: null },
@@ -90,14 +94,30 @@ describe("chat stream rewriter", () => {
     expect(JSON.parse(out2.slice(6)).choices.map((c: { delta: { content: string } }) => c.delta.content)).toEqual(["x ", "x "]);
   });
 
-  it("reports a block and stops", () => {
+  it("sends each common event as the provider wrote it, once the guard has released its text", () => {
+    const rw = protection().rewriter("chat");
+    const words = ["Quarterly", " support", " review", " for", " the", " north."];
+    const events = words.map((w, i) => chunk([{ index: 0, delta: i === 0 ? { role: "assistant", content: w } : { content: w }, finish_reason: null }]));
+    const outs = events.map((ev) => rw.rewrite(raw(ev), "", ev).out);
+    // A word may still grow into an entity until the next delta begins: its event goes out one event later, unchanged.
+    expect(outs).toEqual(["", ...events.slice(0, 5).map(raw)]);
+    // The last word ("north." could still go on) is released at the end, before the finishing chunk's own text.
+    const last = chunk([{ index: 0, delta: {}, finish_reason: "stop" }]);
+    const tail = rw.rewrite(raw(last), "", last).out.split("\n\n").filter((b) => b !== "");
+    expect(tail.map((b) => JSON.parse(b.slice(6)).choices[0].delta.content)).toEqual([" ", "north."]);
+    expect(JSON.parse(tail[1]!.slice(6)).choices[0].finish_reason).toBe("stop");
+  });
+
+  it("reports a block and stops, after the text cleared before it", () => {
     const p = protection({ entities: { secrets: "block" } });
     const rw = p.rewriter("chat");
     const key = "AKIA" + "Q3EGRT7WXZ4PLM2N";
     const r1 = rw.rewrite("", "", chunk([{ index: 0, delta: { content: `key ${key}` }, finish_reason: null }]));
     const r2 = r1.blocked ? r1 : rw.rewrite("", "", chunk([{ index: 0, delta: { content: " ok" }, finish_reason: "stop" }]));
     expect(r2.blocked).toBe(true);
-    expect(r2.out).toBe("");
+    const sent = r1.out + r2.out;
+    expect(sent).not.toContain(key);
+    expect(JSON.parse(sent.slice(6)).choices[0].delta.content).toBe("key ");
     expect(p.summary()).toBe("AWS_ACCESS_KEY_ID:block:1");
   });
 });
@@ -141,4 +161,35 @@ describe("plain bodies", () => {
     expect(body.output[0]!.content![0]!.text).toBe(`${EMAIL}!`);
     expect(JSON.parse(body.output[1]!.arguments!)).toEqual({ b: EMAIL });
   });
+});
+
+describe("chat stream rewriter, any split of any text", () => {
+  const pieces = ["word", " ", "  ", ". ", "Maria", " [EMAIL_1]", "[EMA", "IL_1]", "[EMAIL_2]", EMAIL, "4111 1111 1111 1111", "AKIA" + "Q3EGRT7WXZ4PLM2N", "sk-", "\n", "é", "👍", "\"q\"", "\\", "![x](https://evil.test/p?q=1)"];
+  const textArb = fc.array(fc.constantFrom(...pieces), { maxLength: 30 }).map((xs) => xs.join(""));
+  const splitArb = (text: string) => fc.array(fc.integer({ min: 0, max: text.length }), { maxLength: 12 }).map((cuts) => {
+    const at = [...new Set([0, ...cuts, text.length])].sort((a, b) => a - b);
+    return at.slice(1).map((end, i) => text.slice(at[i], end));
+  });
+
+  itFuzz("the client reads the one-shot protected text, events in order, each unchanged event byte for byte", 200, () =>
+    fc.property(textArb.chain((text) => fc.tuple(fc.constant(text), splitArb(text))), ([text, deltas]) => {
+      const events = deltas.map((d, i) => ({ id: `e${i}`, object: "chat.completion.chunk", created: 1, model: "m", choices: [{ index: 0, delta: { content: d }, finish_reason: null }] }));
+      const rawOf = events.map((ev) => raw(ev));
+      const p = protection();
+      const rw = p.rewriter("chat");
+      let out = "";
+      for (const [i, ev] of events.entries()) out += rw.rewrite(rawOf[i]!, "", structuredClone(ev)).out;
+      out += rw.finish().out;
+      const blocks = out.split("\n\n").filter((b) => b !== "");
+      const got = blocks.map((b) => JSON.parse(b.slice(6)) as { id: string; choices: { delta: { content?: string } }[] });
+      expect(got.map((j) => j.choices[0]?.delta.content ?? "").join("")).toBe(protection().once(text, false));
+      // Events keep their order; an event whose text is unchanged is the provider's bytes.
+      const ids = got.map((j) => Number(j.id.slice(1)));
+      expect(ids).toEqual([...ids].sort((a, b) => a - b));
+      for (const [k, b] of blocks.entries()) {
+        const i = ids[k]!;
+        if (got[k]!.choices[0]?.delta.content === deltas[i]) expect(`${b}\n\n`).toBe(rawOf[i]);
+      }
+    }),
+  );
 });

@@ -41,6 +41,8 @@ const ENTITIES: Record<string, string> = {
   dob: "date of birth: 12 March 1990",
   phoneParens: "call (555) 123-4567",
   name: "Mr. John Smith",
+  // A placeholder restored after the detectors ran must not run into what follows and hide it.
+  placeholderThenKey: `[EMAIL_1]AKIA${fake(4, 16, UPPER36)}`,
 };
 /** What must never reach the client for each entity (the placeholder must be restored). */
 const SECRET_PART: Record<string, string> = {
@@ -49,6 +51,7 @@ const SECRET_PART: Record<string, string> = {
   dob: "12 March 1990",
   phoneParens: "123-4567",
   name: "John Smith",
+  placeholderThenKey: ENTITIES.placeholderThenKey!.slice("[EMAIL_1]".length),
 };
 
 describe("every split of an entity gives the one-shot result", () => {

@@ -66,10 +66,41 @@ class EntityScanner implements OutputScanner {
   private escape = false;
   /** The start of an END line that the last piece ended in. */
   private footer = "";
-  /** The end of the released text, where a secret keyword may sit before a held value. */
+  /**
+   * This scanner's own input so far (its last HISTORY characters; `seen` counts all of it):
+   * the context of the next piece. Its own input, not the `before` the guard passes (what the
+   * client got): a one-shot scan sees the provider's text, and a placeholder restored later in
+   * the chain must not run into the text after it and hide an entity there ("[EMAIL_1]AKIA…").
+   */
+  private history = "";
+  private seen = 0;
+  /**
+   * Where the last context keyword in the input ends (offset in the channel's text), found
+   * piece by piece so that no piece searches its whole context again; -1: none yet.
+   */
+  private wordEnd = -1;
+  /**
+   * The input's end, where a secret keyword may sit before a held value. Kept whole and cut
+   * (to its last SECRET_WORD_WINDOW characters) only when a held value needs it.
+   */
   private recent = "";
 
   constructor(private readonly action: (type: string) => OutputAction) {}
+
+  /** Takes `text` (ending `all`, after the history) into the history and the keyword record. */
+  private remember(all: string, text: string): void {
+    const from = Math.max(0, all.length - text.length - KEYWORD_SPAN);
+    const region = all.slice(from);
+    const base = this.seen - (all.length - text.length - from);
+    ENTITY_WORD_G.lastIndex = 0;
+    // A global search skips a keyword that starts inside the one before it; such a keyword
+    // starts before that one's end, so taking ends keeps "a keyword in the last n characters"
+    // true whenever it really is (the test in `apply` may say yes too often, never too rarely).
+    while (ENTITY_WORD_G.test(region)) this.wordEnd = Math.max(this.wordEnd, base + ENTITY_WORD_G.lastIndex);
+    this.seen += text.length;
+    this.history = all.length > HISTORY ? all.slice(-HISTORY) : all;
+    this.recent = all;
+  }
 
   holdFrom(pending: string): number {
     const len = pending.length;
@@ -87,6 +118,14 @@ class EntityScanner implements OutputScanner {
   }
 
   apply(text: string, before: string): ScanResult {
+    // A scanner given text it has not seen the start of (used on its own): `before` stands in.
+    if (this.seen === 0 && before !== "") {
+      this.remember(before.slice(-HISTORY), before.slice(-HISTORY));
+    }
+    const all = this.history + text;
+    const start = this.seen - this.history.length; // where `all` begins in the channel's text
+    const wordEnd = this.wordEnd; // keywords before this piece
+    this.remember(all, text);
     const findings: OutputFinding[] = [];
     let out = "";
     let rest = text;
@@ -98,14 +137,20 @@ class EntityScanner implements OutputScanner {
       out = k.emit;
       rest = piece.slice(k.end);
     }
-    const context = before.length > CONTEXT_WINDOW ? before.slice(-CONTEXT_WINDOW) : before;
-    const ctx = context + rest;
-    const b = context.length;
-    let at = b;
+    // `rest` ends `all` (a held footer is the history's end); the context is what precedes it.
+    const restAt = all.length - rest.length;
+    const c0 = Math.max(0, restAt - CONTEXT_WINDOW);
     // The released text decides, with the context only for its keywords: an entity that
     // overlaps `rest` has its digits, capitals or key characters there, unless it began in
     // released text (possible only after a forced release, and then only its tail changes).
-    for (const e of mayHoldEntity(rest) || ENTITY_WORD_RE.test(context) ? detect(ctx) : []) {
+    // Most stream deltas end here, without joining or copying any more text.
+    if (!mayHoldEntity(rest) && !(rest === text ? wordEnd > start + c0 || startsPw(all, c0) : ENTITY_WORD_RE.test(all.slice(c0, restAt)))) {
+      return { text: out === "" ? rest : out + rest, findings };
+    }
+    const ctx = all.slice(c0);
+    const b = restAt - c0;
+    let at = b;
+    for (const e of detect(ctx)) {
       // Spans inside a key body that was just consumed are part of the key.
       if (e.end <= at || (at > b && e.start < at)) continue;
       const action = this.action(e.type);
@@ -122,7 +167,6 @@ class EntityScanner implements OutputScanner {
         at = k.end;
       }
     }
-    this.recent = ctx.slice(-SECRET_WORD_WINDOW);
     return { text: out + ctx.slice(at), findings };
   }
 
@@ -189,6 +233,19 @@ class EntityScanner implements OutputScanner {
 const ENTITY_CHAR_RE = /[\p{Lu}\p{Nd}@_\-:=]/u;
 /** ... or one of these context keywords (passwords, PINs, dates of birth, secrets). */
 const ENTITY_WORD_RE = /pass|pwd|\bpw\b|pin|secret|token|key|login|cred|auth|sign|born|birth|dob|d\.o\.b|geburt|geboren|nacimiento/i;
+const ENTITY_WORD_G = new RegExp(ENTITY_WORD_RE.source, "gi");
+/** Longer than any match of ENTITY_WORD_RE plus the character its `\b` looks at. */
+const KEYWORD_SPAN = 12;
+/** Input kept for the next piece's context. */
+const HISTORY = CONTEXT_WINDOW;
+
+/**
+ * Whether "pw" stands at `at`: the one keyword that a search of the context alone finds there
+ * (its `\b` holds at the context's edge) and a search of the whole text may not.
+ */
+function startsPw(s: string, at: number): boolean {
+  return (s.charCodeAt(at) | 32) === 112 && (s.charCodeAt(at + 1) | 32) === 119;
+}
 
 /**
  * Whether `text` can hold an entity at all. Most stream deltas are lower-case words, and the
@@ -300,7 +357,7 @@ function secretValueHold(s: string, hold: number, released: string): number {
   while (t > 0 && s.length - t < TOKEN_WINDOW && !isSpace(s.charCodeAt(t - 1))) t--;
   if (t >= hold || (t > 0 && !isSpace(s.charCodeAt(t - 1)))) return hold;
   // The keyword may already have been released ("password: " sent, "Hunter2!" still here).
-  const near = t < SECRET_WORD_WINDOW ? released + s.slice(0, t) : s.slice(t - SECRET_WORD_WINDOW, t);
+  const near = t < SECRET_WORD_WINDOW ? released.slice(-SECRET_WORD_WINDOW) + s.slice(0, t) : s.slice(t - SECRET_WORD_WINDOW, t);
   return SECRET_WORD_RE.test(near + s.slice(t)) ? t : hold;
 }
 

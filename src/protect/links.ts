@@ -330,11 +330,18 @@ function scanInline(text: string): { links: InlineLink[]; cut?: { opener: number
       const d = parseDestination(text, i + 2);
       if (d.kind === "incomplete") cut ??= { opener, labelEnd: i };
       if (d.kind !== "ok") continue;
-      const image = opener > 0 && text.charCodeAt(opener - 1) === 0x21 && text.charCodeAt(opener - 2) !== 0x5c;
+      const image = opener > 0 && text.charCodeAt(opener - 1) === 0x21 && !escaped(text, opener - 1);
       links.push({ opener, image, labelEnd: i, destStart: d.destStart, destEnd: d.destEnd, end: d.end });
     }
   }
   return cut === undefined ? { links } : { links, cut };
+}
+
+/** Whether the character at `i` is backslash-escaped: an odd run of backslashes before it (in `\\![x](u)` the "!" is not). */
+function escaped(text: string, i: number): boolean {
+  let k = i;
+  while (k > 0 && text.charCodeAt(k - 1) === 0x5c) k--;
+  return (i - k) % 2 === 1;
 }
 
 /** Spaces or tabs and at most one line ending (CommonMark 6.3); -1 at a blank line. */
@@ -593,6 +600,9 @@ export function linkHoldFrom(pending: string): number {
   }
   let hold = n;
   const at = (i: number): void => {
+    // Backslashes before a held construct stay with it: `\![x](…)` is a link after an
+    // escaped "!", not an image, and only a scan that sees both reads it so.
+    while (i > 0 && pending.charCodeAt(i - 1) === 0x5c) i--;
     if (i < hold) hold = Math.max(0, i);
   };
 

@@ -193,14 +193,64 @@ class Channels {
  * and re-encoding the whole event costs more than the check.
  */
 function splice(raw: string, [key, old, value]: [string, string, string]): string {
-  const needle = `"${key}":${JSON.stringify(old)}`;
+  const needle = `"${key}":${jsonString(old)}`;
   const at = raw.indexOf(needle);
   if (at < 0 || raw.indexOf(needle, at + 1) >= 0) return "";
-  return `${raw.slice(0, at)}"${key}":${JSON.stringify(value)}${raw.slice(at + needle.length)}`;
+  return `${raw.slice(0, at)}"${key}":${jsonString(value)}${raw.slice(at + needle.length)}`;
+}
+
+/**
+ * `JSON.stringify(s)` for a string, without the call for the common case: a stream delta is
+ * a few plain characters, and this runs twice per rewritten event. Anything JSON escapes
+ * (quote, backslash, control characters) or might (any surrogate: a lone one is escaped) goes
+ * to JSON.stringify itself, so the result is always exactly its.
+ */
+function jsonString(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c || (c >= 0xd800 && c <= 0xdfff)) return JSON.stringify(s);
+  }
+  return `"${s}"`;
 }
 
 function sse(event: string, payload: unknown): string {
   return `${event === "" ? "" : `event: ${event}\n`}data: ${JSON.stringify(payload)}\n\n`;
+}
+
+/** Where the text of a stream's common event sits: `o[key]`, in the guard's `channel`. */
+interface SimpleField {
+  o: Obj;
+  key: "content" | "text";
+  channel: string;
+}
+
+/** A common event waiting for its text to be released. */
+interface HeldEvent {
+  o: Obj;
+  key: "content" | "text";
+  raw: string;
+  event: string;
+  json: Obj;
+  /** Its text as the provider sent it. */
+  text: string;
+}
+
+/** The event carrying `text` instead of its own: as sent when that is the same. */
+function emit(h: HeldEvent, text: string): string {
+  if (text === h.text) return h.raw;
+  h.o[h.key] = text;
+  return splice(h.raw, [h.key, h.text, text]) || sse(h.event, h.json);
+}
+
+/**
+ * The longest end of `owed` that begins `next` (at most 64 characters: enough for the text a
+ * guard releases ahead of an event, the space before a word; longer only costs alignment).
+ */
+function overlap(owed: string, next: string): number {
+  for (let k = Math.min(owed.length, next.length, 64); k > 0; k--) {
+    if (owed.endsWith(next.slice(0, k))) return k;
+  }
+  return 0;
 }
 
 /** Chat completions and legacy completions: `choices[]` deltas. */
@@ -209,6 +259,9 @@ class ChoicesRewriter implements EventRewriter {
   /** The last chunk: its envelope (id, model, created ...) shapes chunks the gateway adds. */
   private last: Obj = {};
 
+  private held: HeldEvent | undefined;
+  private owed = "";
+
   constructor(
     private readonly p: ResponseProtection,
     private readonly kind: "chat" | "completions",
@@ -216,58 +269,145 @@ class ChoicesRewriter implements EventRewriter {
     this.channels = new Channels(p);
   }
 
+  // Per-event state of `rewrite`, kept on the object: closures and arrays made afresh for
+  // every event of a stream cost more than the common event's whole rewrite.
+  private changed = false;
+  /** A field was added or was not a string: the whole event must be re-serialised. */
+  private structural = false;
+  /** The one string field whose value changed (the common case), for `splice`. */
+  private edit: [string, string, string] | undefined;
+  private edits = 0;
+
   rewrite(raw: string, event: string, json: unknown): EventResult {
+    const field = this.simpleField(json);
+    if (field !== undefined) return this.rewriteSimple(raw, event, json as Obj, field);
+    // Anything else goes out after the held event, in order.
+    const before = this.drain();
+    const r = this.rewriteGeneral(raw, event, json);
+    return before === "" ? r : { out: before + r.out, blocked: r.blocked };
+  }
+
+  /**
+   * The text field of a stream's common event: one choice (index 0, not finished) whose only
+   * text is its `delta.content` (chat) or `text` (completions). Undefined for anything else.
+   */
+  private simpleField(json: unknown): SimpleField | undefined {
+    if (!isObj(json) || !Array.isArray(json.choices) || json.choices.length !== 1) return undefined;
+    const ch: unknown = json.choices[0];
+    if (!isObj(ch) || (ch.index !== undefined && ch.index !== 0) || typeof ch.finish_reason === "string") return undefined;
+    if (this.kind === "completions") return typeof ch.text === "string" && ch.delta === undefined ? { o: ch, key: "text", channel: "x0" } : undefined;
+    const d = ch.delta;
+    if (ch.text !== undefined || !isObj(d) || typeof d.content !== "string" || typeof d.refusal === "string" || d.tool_calls !== undefined) return undefined;
+    return { o: d, key: "content", channel: "c0" };
+  }
+
+  /**
+   * The common event, without re-encoding it: a held tail moves text from one event to the
+   * next, so rewriting each event's text would touch every event of a stream. Instead the
+   * event itself waits until the guard has released its whole text unchanged, and then goes
+   * out exactly as the provider sent it (one event later; the guard holds its text that long
+   * anyway). `owed` is released text not yet sent; while an event is held it is a prefix of
+   * that event's text. When the released text differs (a redaction, a restored placeholder),
+   * the held event carries what was released instead, re-encoded as before.
+   */
+  private rewriteSimple(raw: string, event: string, json: Obj, f: SimpleField): EventResult {
+    const original = f.o[f.key] as string;
+    this.last = json;
+    this.owed += this.channels.push(f.channel, original, false);
+    // What was cleared before the block goes out; the blocked text was never released.
+    if (this.p.blocked) return { out: this.drain(), blocked: true };
+    let out = "";
+    const h = this.held;
+    if (h !== undefined) {
+      this.held = undefined;
+      const k = this.owed.startsWith(h.text) ? h.text.length : this.owed.length - overlap(this.owed, original);
+      out = emit(h, this.owed.slice(0, k));
+      this.owed = this.owed.slice(k);
+    }
+    if (this.owed === original) {
+      out += raw;
+      this.owed = "";
+    } else if (original.startsWith(this.owed)) {
+      this.held = { raw, event, json, o: f.o, key: f.key, text: original };
+    } else {
+      // Released text that is not this event's own goes out in its place.
+      out += emit({ raw, event, json, o: f.o, key: f.key, text: original }, this.owed);
+      this.owed = "";
+    }
+    return { out, blocked: false };
+  }
+
+  /** The held event, carrying whatever was released for it; "" when none is held. */
+  private drain(): string {
+    const h = this.held;
+    if (h === undefined) return "";
+    this.held = undefined;
+    const out = emit(h, this.owed);
+    this.owed = "";
+    return out;
+  }
+
+  private rewriteGeneral(raw: string, event: string, json: unknown): EventResult {
     if (!isObj(json) || !Array.isArray(json.choices)) return { out: raw, blocked: false };
     const choices = json.choices;
     this.last = json;
-    let changed = false;
-    // String fields whose value changed, for the cheap re-encoding below; anything else
-    // (a field added, a tool call appended) needs the whole event re-serialised.
-    const edits: [string, string, string][] = [];
-    let structural = false;
-    const set = <T extends Obj>(o: T, k: keyof T & string, v: string): void => {
-      const old = o[k];
-      if (old === v) return;
-      changed = true;
-      if (typeof old === "string") edits.push([k, old, v]);
-      else structural = true;
-      (o as Obj)[k] = v;
-    };
-    choices.forEach((ch, pos) => {
-      if (!isObj(ch)) return;
+    this.changed = false;
+    this.structural = false;
+    this.edit = undefined;
+    this.edits = 0;
+    for (let pos = 0; pos < choices.length; pos++) {
+      const ch: unknown = choices[pos];
+      if (!isObj(ch)) continue;
       const i = typeof ch.index === "number" ? ch.index : pos;
-      if (typeof ch.text === "string") set(ch, "text", this.channels.push(`x${i}`, ch.text, false));
+      if (typeof ch.text === "string") this.set(ch, "text", this.channels.push(`x${i}`, ch.text, false));
       const d = isObj(ch.delta) ? ch.delta : undefined;
       if (d !== undefined) {
-        if (typeof d.content === "string") set(d, "content", this.channels.push(`c${i}`, d.content, false));
-        if (typeof d.refusal === "string") set(d, "refusal", this.channels.push(`r${i}`, d.refusal, false));
-        for (const call of Array.isArray(d.tool_calls) ? d.tool_calls : []) {
-          if (!isObj(call) || !isObj(call.function) || typeof call.function.arguments !== "string") continue;
-          set(call.function, "arguments", this.channels.push(`t${i}.${String(call.index ?? 0)}`, call.function.arguments, true));
+        if (typeof d.content === "string") this.set(d, "content", this.channels.push(`c${i}`, d.content, false));
+        if (typeof d.refusal === "string") this.set(d, "refusal", this.channels.push(`r${i}`, d.refusal, false));
+        if (Array.isArray(d.tool_calls)) {
+          for (const call of d.tool_calls) {
+            if (!isObj(call) || !isObj(call.function) || typeof call.function.arguments !== "string") continue;
+            this.set(call.function, "arguments", this.channels.push(`t${i}.${String(call.index ?? 0)}`, call.function.arguments, true));
+          }
         }
       }
       if (typeof ch.finish_reason === "string") {
         // The choice is over: whatever its channels still hold goes out with this chunk.
         const held = this.flushChoice(i);
-        if (held.x !== "") set(ch, "text", (typeof ch.text === "string" ? ch.text : "") + held.x);
+        if (held.x !== "") this.set(ch, "text", (typeof ch.text === "string" ? ch.text : "") + held.x);
         if (held.c !== "" || held.r !== "" || held.t.length > 0) {
           const delta: Obj = isObj(ch.delta) ? ch.delta : {};
           ch.delta = delta;
-          if (held.c !== "") set(delta, "content", (typeof delta.content === "string" ? delta.content : "") + held.c);
-          if (held.r !== "") set(delta, "refusal", (typeof delta.refusal === "string" ? delta.refusal : "") + held.r);
+          if (held.c !== "") this.set(delta, "content", (typeof delta.content === "string" ? delta.content : "") + held.c);
+          if (held.r !== "") this.set(delta, "refusal", (typeof delta.refusal === "string" ? delta.refusal : "") + held.r);
           if (held.t.length > 0) {
-            changed = true;
-            structural = true;
+            this.changed = true;
+            this.structural = true;
             const calls = Array.isArray(delta.tool_calls) ? (delta.tool_calls as unknown[]) : [];
             for (const [index, args] of held.t) calls.push({ index, function: { arguments: args } });
             delta.tool_calls = calls;
           }
         }
       }
-    });
+    }
     if (this.p.blocked) return { out: "", blocked: true };
-    if (!changed) return { out: raw, blocked: false };
-    return { out: (!structural && edits.length === 1 && splice(raw, edits[0]!)) || sse(event, json), blocked: false };
+    if (!this.changed) return { out: raw, blocked: false };
+    const spliced = !this.structural && this.edits === 1 && this.edit !== undefined ? splice(raw, this.edit) : "";
+    return { out: spliced || sse(event, json), blocked: false };
+  }
+
+  /** Sets a string field of the event, noting how the event must be re-encoded. */
+  private set(o: Obj, k: string, v: string): void {
+    const old = o[k];
+    if (old === v) return;
+    this.changed = true;
+    if (typeof old === "string") {
+      this.edit = [k, old, v];
+      this.edits++;
+    } else {
+      this.structural = true;
+    }
+    o[k] = v;
   }
 
   private flushChoice(i: number): { x: string; c: string; r: string; t: [number, string][] } {
@@ -280,6 +420,7 @@ class ChoicesRewriter implements EventRewriter {
   }
 
   finish(): EventResult {
+    const before = this.drain();
     // Choices that never got a finish_reason (a provider that omits it) are flushed in one
     // chunk the gateway adds, shaped like the provider's own.
     const indexes = new Set(this.channels.openKeys().map((k) => Number(/^[a-z](\d+)/.exec(k)?.[1] ?? 0)));
@@ -296,10 +437,11 @@ class ChoicesRewriter implements EventRewriter {
       if (held.t.length > 0) delta.tool_calls = held.t.map(([index, args]) => ({ index, function: { arguments: args } }));
       if (Object.keys(delta).length > 0) choices.push({ index: i, delta, finish_reason: null });
     }
-    if (this.p.blocked) return { out: "", blocked: true };
+    if (this.p.blocked) return { out: before, blocked: true };
+    if (choices.length === 0) return { out: before, blocked: false };
     // Built only here, once per stream: copying the envelope on every event would cost each event.
     const { choices: _, usage: __, ...envelope } = this.last;
-    return { out: choices.length === 0 ? "" : sse("", { ...envelope, choices }), blocked: false };
+    return { out: before + sse("", { ...envelope, choices }), blocked: false };
   }
 }
 

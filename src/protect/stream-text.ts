@@ -101,12 +101,14 @@ export function protectText(text: string, scanners: readonly OutputScanner[]): R
 
 function runScanners(raw: string, scanners: readonly OutputScanner[], before: string): Release {
   let text = raw;
-  const findings: OutputFinding[] = [];
+  // Made only when a scanner finds something: most pieces of a stream find nothing.
+  let findings: OutputFinding[] | undefined;
   for (const s of scanners) {
     const r = s.apply(text, before);
     text = r.text;
-    for (const f of r.findings) findings.push(f);
+    if (r.findings.length > 0) (findings ??= []).push(...r.findings);
   }
+  if (findings === undefined) return { text, findings: [], blocked: false };
   const blocked = findings.some((f) => f.action === "block");
   // A block ends the response: nothing of this piece may reach the client.
   return blocked ? { text: "", findings, blocked } : { text, findings, blocked };

@@ -11,7 +11,7 @@ import { errorBody, GatewayError, type ErrorCode } from "../errors";
 import { dataEvent, DONE_EVENT, SseSplitter, type SseEvent } from "./sse";
 import { estimateTextTokensUnrounded } from "../quota/tokens";
 import { usageFromBody, type Usage } from "./usage";
-import type { EventRewriter } from "../protect/response";
+import type { EventResult, EventRewriter } from "../protect/response";
 import { createdResponseOf, type CreatedResponse } from "../policy/objects";
 
 export type StreamKind = "chat" | "completions" | "responses";
@@ -73,6 +73,9 @@ export function deltaText(kind: StreamKind, data: unknown): string {
 
 const encoder = new TextEncoder();
 const RESPONSES_TERMINAL = new Set(["response.completed", "response.failed", "response.incomplete", "error"]);
+
+/** What a rewriter's `finish` gives when nothing is held; shared, since every event but the last uses it. */
+const NOTHING_HELD: Readonly<EventResult> = Object.freeze({ out: "", blocked: false });
 
 const RESPONSE_OBJECT_EVENTS = new Set(["response.created", "response.completed", "response.failed", "response.incomplete"]);
 
@@ -228,10 +231,11 @@ export function guardStream(upstream: ReadableStream<Uint8Array>, opts: GuardOpt
         continue;
       }
       // Held-back text goes out before the end marker; then the event itself, rewritten.
-      const tail = isEnd ? rewriter.finish() : { out: "", blocked: false };
+      const tail = isEnd ? rewriter.finish() : NOTHING_HELD;
       const r = tail.blocked ? tail : rewriter.rewrite(ev.raw, ev.event, json);
       if (r.blocked) {
-        // What was already cleared goes out; the blocked text does not.
+        // What was already cleared goes out (a rewriter may still have held some); the blocked text does not.
+        out += r === tail ? tail.out : tail.out + r.out;
         if (out !== "") controller.enqueue(encoder.encode(out));
         cut(controller, "response_blocked", "output blocked by rule");
         return true;
