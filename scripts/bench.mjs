@@ -27,7 +27,7 @@
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { readFileSync, readdirSync, rmSync } from "node:fs";
-import { mkdtemp, readFile } from "node:fs/promises";
+import { mkdir, mkdtemp, readFile, writeFile } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import { parseArgs } from "node:util";
@@ -39,6 +39,7 @@ import { startMockServer } from "../mock/server.mjs";
 import { ERROR_BUDGET, failureShare, ratioChecks, ratios, round, runFacts, summarise } from "./lib/bench-summary.mjs";
 import { build, messageOf, serve } from "./lib/miniflare.mjs";
 import { PEER_PACKAGE, peerInstall, startPeer } from "./lib/peer.mjs";
+import { freePort, profileWhile, topSelf } from "./lib/profile.mjs";
 
 const PROMPT = "Hello from the benchmark, please echo this line.";
 /**
@@ -119,6 +120,7 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  * @property {Record<string, string>} headers the credentials each request carries
  * @property {() => string} logs the tail of what its runtime printed, shown when it fails
  * @property {() => Promise<void>} close
+ * @property {(<T>(work: () => Promise<T>) => Promise<T>) | undefined} [profile] `--profile`: runs `work` under the CPU profiler
  *
  * @typedef {object} Target
  * @property {string} id JSON key stem: `<id>_rps`, `p50_ms.<id>`
@@ -222,6 +224,7 @@ function parseOptions(argv) {
       // Stream scenario: timed one-at-a-time streams per target and round.
       sequential: { type: "string", default: "200" },
       peer: { type: "boolean", default: false },
+      profile: { type: "string" },
     },
   });
   if (values.limits !== "on" && values.limits !== "off") throw new Error(`--limits: expected on or off, got ${JSON.stringify(values.limits)}`);
@@ -233,6 +236,7 @@ function parseOptions(argv) {
   }
   if (values.peer && values.limits === "off") throw new Error("--peer compares the gateway with every protection on, limits included: drop --limits off");
   LIMITS_ON = values.limits === "on";
+  PROFILE_DIR = values.profile === undefined ? undefined : path.resolve(values.profile);
   /** @param {string} name @param {string} text @param {number} min */
   const int = (name, text, min) => {
     const n = Number(text);
@@ -248,11 +252,34 @@ function parseOptions(argv) {
     scenario: values.scenario,
     sequential: int("sequential", values.sequential, 1),
     peer: values.peer,
+    profile: values.profile,
   };
 }
 
 /** Whether the gateway runs with every kind of limit configured (set from `--limits`). */
 let LIMITS_ON = true;
+/** `--profile DIR`: where the gateways' CPU profiles go; undefined: no inspector at all. */
+/** @type {string | undefined} */
+let PROFILE_DIR;
+let profiles = 0;
+
+/**
+ * Profiles each timed load of one gateway: writes `<DIR>/<n>-gateway[-off].cpuprofile` (open it
+ * in Chrome DevTools' Performance panel or speedscope) and prints the top self-time functions.
+ * @param {number} port @param {string} name @param {Record<string, unknown> | undefined} output
+ * @returns {<T>(work: () => Promise<T>) => Promise<T>}
+ */
+function profiler(port, name, output) {
+  const label = output?.mode === "off" ? "gateway-off" : "gateway";
+  return async (work) => {
+    const { result, profile } = await profileWhile(port, name, work);
+    const file = path.join(/** @type {string} */ (PROFILE_DIR), `${++profiles}-${label}.cpuprofile`);
+    await writeFile(file, JSON.stringify(profile));
+    progress(`profile of ${label}: ${file}; top self time (share of all samples, idle included):`);
+    for (const { share, name: fn } of topSelf(profile, 25)) progress(`  ${(100 * share).toFixed(1).padStart(5)}%  ${fn}`);
+    return result;
+  };
+}
 
 /** @param {Target[]} targets the distinct wrangler configs they need */
 const configsOf = (targets) => [...new Set(targets.flatMap((t) => (t.config === undefined ? [] : [t.config])))];
@@ -303,13 +330,14 @@ function benchRules(output) {
  */
 async function startGateway(worker, upstream, output) {
   const configured = /** @type {Record<string, unknown>} */ (worker.options.bindings?.AIGIS_CONFIG ?? {});
+  const inspectorPort = PROFILE_DIR === undefined ? undefined : await freePort();
   const served = await serve(worker, {
     AIGIS_CONFIG: { ...configured, providers: [{ id: "mock", base_url: upstream.url, key_secret: "MOCK_API_KEY", models: ["mock-gpt"] }] },
     MOCK_API_KEY: upstream.key,
     AIGIS_PROBE_KEY: "bench-probe-key-0123456789",
     AIGIS_AUDIT_KEY: "bench-audit-key-0123456789abcdef",
     AIGIS_CANARY_SECRET: "bench-canary-secret-0123456789abcdef",
-  });
+  }, { inspectorPort });
   try {
     // The gateway's own key format and KV naming, so the seeded key cannot drift from what it accepts.
     /** @type {{ generateApiKey: () => string }} */
@@ -322,7 +350,8 @@ async function startGateway(worker, upstream, output) {
     await kv.put(keys.keyStorageName(await keys.sha256Hex(key)), JSON.stringify(KEY_RECORD));
     const rules = benchRules(output);
     if (rules !== undefined) await kv.put("rules:current", JSON.stringify(rules));
-    return { ...served, headers: { authorization: `Bearer ${key}` } };
+    const profile = inspectorPort === undefined ? undefined : profiler(inspectorPort, worker.id, output);
+    return { ...served, headers: { authorization: `Bearer ${key}` }, profile };
   } catch (err) {
     await served.close();
     throw err;
@@ -440,12 +469,13 @@ function otherCpuPct(before, after) {
  * @param {number} seconds
  * @param {number} connections
  * @param {Load} load
+ * @param {boolean} [timed] false for a warm-up (never profiled)
  * @returns {Promise<Sample>}
  */
-async function measure(target, seconds, connections, load) {
+async function measure(target, seconds, connections, load, timed = true) {
   const before = cpuTicks();
-  const result = /** @type {AutocannonResult} */ (
-    await autocannon({
+  const run = () =>
+    autocannon({
       url: target.url,
       method: "POST",
       headers: requestHeaders(target),
@@ -453,8 +483,8 @@ async function measure(target, seconds, connections, load) {
       verifyBody: load.verifyBody,
       connections,
       duration: seconds,
-    })
-  );
+    });
+  const result = /** @type {AutocannonResult} */ (timed && target.profile !== undefined ? await target.profile(run) : await run());
   const otherCpu = otherCpuPct(before, cpuTicks());
   return {
     // Only successes count: an error page (or a cut stream) is cheaper than a real answer.
@@ -487,7 +517,7 @@ async function measureStream(served, options) {
   const streams = [];
   for (let i = 0; i < options.sequential; i++) streams.push(await fetchStream(served));
   const sequentialCpu = otherCpuPct(before, cpuTicks());
-  if (options.warmup > 0) await measure(served, options.warmup, options.connections, STREAM_LOAD);
+  if (options.warmup > 0) await measure(served, options.warmup, options.connections, STREAM_LOAD, false);
   const load = await measure(served, options.duration, options.connections, STREAM_LOAD);
   const ttfbs = streams.map((s) => s.ttfb);
   return {
@@ -725,7 +755,7 @@ async function startTargets(targets, built, upstream, cleanup, check) {
  * @param {ReturnType<typeof parseOptions>} options
  */
 async function measurePlain(served, options) {
-  if (options.warmup > 0) await measure(served, options.warmup, options.connections, PLAIN_LOAD);
+  if (options.warmup > 0) await measure(served, options.warmup, options.connections, PLAIN_LOAD, false);
   return measure(served, options.duration, options.connections, PLAIN_LOAD);
 }
 
@@ -810,6 +840,7 @@ async function main() {
   // Prepended because importing wrangler installs a SIGINT handler that exits with status 0.
   process.prependOnceListener("SIGINT", () => process.exit(130));
   process.prependOnceListener("SIGTERM", () => process.exit(143));
+  if (PROFILE_DIR !== undefined) await mkdir(PROFILE_DIR, { recursive: true });
   const outdir = await mkdtemp(path.join(os.tmpdir(), "aigis-bench-"));
   process.once("exit", () => rmSync(outdir, { recursive: true, force: true }));
   const stream = options.scenario === "stream";

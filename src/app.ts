@@ -102,7 +102,7 @@ app.post("/v1/fine_tuning/jobs/:id/cancel", cancelJob);
 app.use("/admin/v1/*", bodyLimit());
 app.use("/admin/v1/*", authenticate());
 app.use("/admin/v1/*", requireScope("admin"));
-app.get("/admin/v1/rules", (c) => c.json({ version: c.var.rules.version, hash: c.var.rules.hash, source: c.var.rules.source }));
+app.get("/admin/v1/rules", (c) => c.json({ version: c.get("rules").version, hash: c.get("rules").hash, source: c.get("rules").source }));
 app.post("/admin/v1/keys/revoke", revokeKey);
 app.post("/admin/v1/rules/signal", signalRules);
 app.get("/admin/v1/probing", probingReport);
@@ -130,15 +130,15 @@ app.post("/admin/logout", bodyLimit(), sameOrigin(), requireSession(), requireCs
 
 app.onError((err, c) => {
   const error = toGatewayError(err);
-  const log = c.var.log;
+  const log = c.get("log");
   if (log !== undefined) {
     log.errorCode = error.code;
     log.errorDetail = error.detail ?? "";
   }
-  if (error.code === "internal_error") console.error(`aigis: ${error.detail ?? "internal error"} (request ${c.var.requestId ?? "-"})`);
-  return errorResponse(error, c.var.requestId ?? newRequestId());
+  if (error.code === "internal_error") console.error(`aigis: ${error.detail ?? "internal error"} (request ${c.get("requestId") ?? "-"})`);
+  return errorResponse(error, c.get("requestId") ?? newRequestId());
 });
 
 // Reached only for paths the route stage knows but no handler serves; kept so that even a
 // wiring mistake answers in the error shape.
-app.notFound((c) => errorResponse(toGatewayError(new Error("unrouted")), c.var.requestId ?? newRequestId()));
+app.notFound((c) => errorResponse(toGatewayError(new Error("unrouted")), c.get("requestId") ?? newRequestId()));

@@ -117,6 +117,11 @@ export const ConfigSchema = z
   });
 export type Config = z.infer<typeof ConfigSchema>;
 
+/**
+ * What the stages hand each other on the request's context. Read them with `c.get(name)`,
+ * not `c.var.name`: hono's `c.var` copies every variable into a new object on each access,
+ * which profiling showed as 5-6% of the gateway's CPU (docs/benchmarks.md, `--profile`).
+ */
 export interface AppVariables {
   requestId: string;
   /** Filled along the pipeline; written to Analytics Engine when the request is complete. */

@@ -187,7 +187,8 @@ describe("object-level authorisation", () => {
   const failingContext = (): Parameters<typeof requireOwned>[0] => {
     const reject = () => Promise.reject(new Error("overloaded"));
     const failing = { get: () => ({ ownedObject: reject, recordOwned: reject }), idFromName: () => ({}) };
-    return { env: { CLIENT_STATE: failing }, var: { identity: { clientId: "x", scopes: BOTH }, requestId: "req_test" } } as unknown as Parameters<typeof requireOwned>[0];
+    const vars: Record<string, unknown> = { identity: { clientId: "x", scopes: BOTH }, requestId: "req_test" };
+    return { env: { CLIENT_STATE: failing }, get: (name: string) => vars[name] } as unknown as Parameters<typeof requireOwned>[0];
   };
 
   it("fails closed when the client's Durable Object cannot answer", async () => {

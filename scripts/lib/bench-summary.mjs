@@ -25,7 +25,7 @@ export const RATIO_TARGETS = { bare_do: 0.8, peer: 1.5 };
  * @property {number} errors
  * @property {number | undefined} otherCpu % of all cores other processes used meanwhile (the worst round)
  *
- * @typedef {{ connections: number, duration: number, rounds: number, limits: string }} RunSettings
+ * @typedef {{ connections: number, duration: number, rounds: number, limits: string, profile?: string | undefined }} RunSettings
  * @typedef {{ raw: number, gzip: number }} BundleSize
  */
 
@@ -79,6 +79,8 @@ export function runFacts(stats, bundle, options) {
   out.duration_s = options.duration;
   out.rounds = options.rounds;
   out.limits = options.limits;
+  // An attached profiler slows the gateways: such figures are not comparable with others.
+  if (options.profile !== undefined) out.profiled = true;
   const other = [...stats.values()].map((s) => s.otherCpu);
   if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
   const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);

@@ -56,12 +56,14 @@ export function run(command, args) {
 }
 
 /**
- * Serves a built bundle with Miniflare on a free loopback port. No inspector (no
- * `inspectorPort`), no request log, runtime output kept only for error reports.
+ * Serves a built bundle with Miniflare on a free loopback port. No inspector unless asked
+ * for (`inspectorPort`, to profile it: scripts/lib/profile.mjs), no request log, runtime
+ * output kept only for error reports.
  * @param {Built} worker
  * @param {Record<string, unknown>} bindings added to, or replacing, those from the config
+ * @param {{ inspectorPort?: number }} [opts]
  */
-export async function serve(worker, bindings) {
+export async function serve(worker, bindings, opts = {}) {
   /** @type {string[]} */
   const lines = [];
   /** @param {Buffer} chunk */
@@ -80,6 +82,7 @@ export async function serve(worker, bindings) {
     host: "127.0.0.1",
     port: 0,
     cf: false,
+    ...(opts.inspectorPort === undefined ? {} : { inspectorPort: opts.inspectorPort }),
     log: new NoOpLog(),
     logRequests: false,
     /** @param {import("node:stream").Readable} stdout @param {import("node:stream").Readable} stderr */

@@ -46,9 +46,9 @@ const EventSchema = z.strictObject({
 const EventsSchema = z.strictObject({ events: z.array(EventSchema).min(1).max(50) });
 
 export async function postAuditEvents(c: Context<AppEnv>): Promise<Response> {
-  const { events } = validateBody(EventsSchema, parseJsonObject(decodeUtf8(c.var.rawBody))) as z.infer<typeof EventsSchema>;
+  const { events } = validateBody(EventsSchema, parseJsonObject(decodeUtf8(c.get("rawBody")))) as z.infer<typeof EventsSchema>;
   const at = Date.now();
-  const actor = c.var.identity.clientId;
+  const actor = c.get("identity").clientId;
   const records: AuditEvent[] = events.map((e) => ({
     at,
     kind: e.kind,

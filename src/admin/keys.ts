@@ -17,7 +17,7 @@ import { decodeUtf8, parseJsonObject, validateBody } from "../request/body";
 const RevokeSchema = z.strictObject({ key_hash: z.string().regex(/^[0-9a-f]{64}$/) });
 
 export async function revokeKey(c: Context<AppEnv>): Promise<Response> {
-  const { key_hash } = validateBody(RevokeSchema, parseJsonObject(decodeUtf8(c.var.rawBody))) as z.infer<typeof RevokeSchema>;
+  const { key_hash } = validateBody(RevokeSchema, parseJsonObject(decodeUtf8(c.get("rawBody")))) as z.infer<typeof RevokeSchema>;
   const name = keyStorageName(key_hash);
   const stored = await c.env.CONFIG_KV.get(name, "json");
   const record = KeyRecordSchema.safeParse(stored);
@@ -31,7 +31,7 @@ export async function revokeKey(c: Context<AppEnv>): Promise<Response> {
   // the client object refuses the key in the meantime.
   resetKeyCache();
   recordAudit(c.env, c.executionCtx, [
-    { at, kind: "key", client: record.data.client_id, tenant: record.data.tenant, rule: "", rulesVersion: c.var.log.rulesVersion, action: "revoked", promptMac: null, detail: { key_id: key_hash.slice(0, 12), actor: c.var.identity.clientId } },
+    { at, kind: "key", client: record.data.client_id, tenant: record.data.tenant, rule: "", rulesVersion: c.get("log").rulesVersion, action: "revoked", promptMac: null, detail: { key_id: key_hash.slice(0, 12), actor: c.get("identity").clientId } },
   ]);
   return c.json({ revoked: true, client_id: record.data.client_id, key_hash });
 }

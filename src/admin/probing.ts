@@ -18,7 +18,7 @@ const QuerySchema = z.strictObject({
 
 export async function probingReport(c: Context<AppEnv>): Promise<Response> {
   const q = validateBody(QuerySchema, c.req.query()) as z.infer<typeof QuerySchema>;
-  const rules = c.var.rules.doc;
+  const rules = c.get("rules").doc;
   if (q.plan !== undefined && !Object.hasOwn(rules.plans, q.plan)) throw new GatewayError("not_found", { message: "No such plan.", detail: "probing report: unknown plan" });
   const policy = planFor(rules, q.plan ?? "").probing;
   const ns = c.env.CLIENT_STATE;

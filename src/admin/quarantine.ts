@@ -39,7 +39,7 @@ function notHeld(detail: string): GatewayError {
 
 /** The optional reason of a decision; an empty body is none. */
 function reasonOf(c: Context<AppEnv>): string | null {
-  const raw = c.var.rawBody;
+  const raw = c.get("rawBody");
   if (raw === undefined || raw.byteLength === 0) return null;
   const { reason } = validateBody(DecisionSchema, parseJsonObject(decodeUtf8(raw))) as z.infer<typeof DecisionSchema>;
   return reason ?? null;
@@ -100,7 +100,7 @@ export async function quarantinedContent(c: Context<AppEnv>): Promise<Response> 
     await object?.body.cancel();
     throw err;
   }
-  recordHeld(c, "file_downloaded", h, { actor: c.var.identity.clientId });
+  recordHeld(c, "file_downloaded", h, { actor: c.get("identity").clientId });
   const headers = new Headers({
     "content-type": "application/octet-stream",
     "content-length": String((object as R2ObjectBody).size),
@@ -144,7 +144,7 @@ export async function releaseQuarantined(c: Context<AppEnv>): Promise<Response> 
   const { value, id: fileId } = await uploadToProvider(c, { purpose: h.purpose, filename: h.filename, bytes });
   const owned: OwnedObject = { kind: "file", id: fileId, created: createdAt(value), purpose: h.purpose, bytes: bytes.byteLength, sha256: h.sha256, filename: h.filename, status: "released" };
   const undo = () =>
-    deleteAtProvider(c, fileId).catch(() => console.error(`aigis: could not remove released file ${fileId} at the provider (request ${c.var.requestId})`));
+    deleteAtProvider(c, fileId).catch(() => console.error(`aigis: could not remove released file ${fileId} at the provider (request ${c.get("requestId")})`));
   let before;
   try {
     before = await owners(c, (s) => s.decideHeld({ id, reportId: h.reportId, heldAt: h.heldAt, status: "released", at: now, owned }), h.client);
@@ -158,7 +158,7 @@ export async function releaseQuarantined(c: Context<AppEnv>): Promise<Response> 
     throw notHeld(`decided concurrently: ${before}`);
   }
   await bucket.delete(heldKey(id)).catch(() => console.error(`aigis: released file ${id} left in R2; its record refuses a second release`));
-  recordHeld(c, "file_released", h, { file_id: fileId, actor: c.var.identity.clientId, reason });
+  recordHeld(c, "file_released", h, { file_id: fileId, actor: c.get("identity").clientId, reason });
   return c.json({ id, object: "quarantined_file", status: "released", client_id: h.client, file: value });
 }
 
@@ -178,6 +178,6 @@ export async function discardQuarantined(c: Context<AppEnv>): Promise<Response> 
     throw notHeld(`already ${before}`);
   }
   await r2(() => bucket.delete(heldKey(id)));
-  recordHeld(c, "file_discarded", h, { actor: c.var.identity.clientId, reason });
+  recordHeld(c, "file_discarded", h, { actor: c.get("identity").clientId, reason });
   return c.json({ id, object: "quarantined_file", status: "discarded", client_id: h.client });
 }

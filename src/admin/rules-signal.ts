@@ -19,7 +19,7 @@ import { expireRulesCache, parseRules } from "../rules/store";
 const SignalSchema = z.strictObject({ seq: z.number().int().positive().max(Number.MAX_SAFE_INTEGER), text: z.string() });
 
 export async function signalRules(c: Context<AppEnv>): Promise<Response> {
-  const { seq, text } = validateBody(SignalSchema, parseJsonObject(decodeUtf8(c.var.rawBody))) as z.infer<typeof SignalSchema>;
+  const { seq, text } = validateBody(SignalSchema, parseJsonObject(decodeUtf8(c.get("rawBody")))) as z.infer<typeof SignalSchema>;
   const state = await parseRules(text, "signal");
   if (state === undefined) throw new GatewayError("invalid_parameter", { param: "text", message: "The rules document is invalid (npm run rules -- validate shows why).", detail: "rules signal: invalid document" });
   const ns = c.env.RULES_SIGNAL;
@@ -28,7 +28,7 @@ export async function signalRules(c: Context<AppEnv>): Promise<Response> {
   if (result.stored) {
     expireRulesCache();
     recordAudit(c.env, c.executionCtx, [
-      { at: Date.now(), kind: "rules", client: "", tenant: "", rule: "", rulesVersion: `${state.version}@${state.hash}`, action: "pushed", promptMac: null, detail: { seq, actor: c.var.identity.clientId } },
+      { at: Date.now(), kind: "rules", client: "", tenant: "", rule: "", rulesVersion: `${state.version}@${state.hash}`, action: "pushed", promptMac: null, detail: { seq, actor: c.get("identity").clientId } },
     ]);
   }
   return c.json({ stored: result.stored, seq: result.seq, version: state.version, hash: state.hash });

@@ -9,8 +9,8 @@ import type { UsageReport } from "../quota/usage";
 import { planFor, type RulesDocument } from "../rules/schema";
 
 export async function usage(c: Context<AppEnv>): Promise<Response> {
-  const { identity } = c.var;
-  const report = await clientUsage(c.env.CLIENT_STATE, c.var.rules.doc, identity.clientId, identity.plan, Date.now());
+  const identity = c.get("identity");
+  const report = await clientUsage(c.env.CLIENT_STATE, c.get("rules").doc, identity.clientId, identity.plan, Date.now());
   return c.json({ object: "usage", client_id: identity.clientId, plan: identity.plan, ...report });
 }
 

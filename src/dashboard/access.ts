@@ -44,7 +44,7 @@ export const DASHBOARD_CSP = "default-src 'none'; script-src 'self'; style-src '
 export function dashboardHeaders(): MiddlewareHandler<AppEnv> {
   return async function dashboardHeadersStage(c, next) {
     await next();
-    if (c.var.route !== "dashboard") return;
+    if (c.get("route") !== "dashboard") return;
     const headers = c.res.headers;
     headers.set("content-security-policy", DASHBOARD_CSP);
     headers.set("x-content-type-options", "nosniff");
@@ -132,7 +132,7 @@ export function requireSession(): MiddlewareHandler<AppEnv> {
  */
 export function requireCsrf(): MiddlewareHandler<AppEnv> {
   return async function requireCsrfStage(c, next) {
-    const { key, token } = c.var.dashboardSession;
+    const { key, token } = c.get("dashboardSession");
     if (!(await verifyCsrf(key, token, c.req.header("x-csrf-token")))) throw new GatewayError("csrf_rejected", { detail: "dashboard CSRF token missing or wrong" });
     await next();
   };
@@ -147,7 +147,7 @@ export async function signIn(c: Context<AppEnv>): Promise<Response> {
   await loadRules(c, now);
   const address = refuseIfThrottled(c.req.raw.headers, now);
   if (!isJsonContentType(c.req.header("content-type"))) throw new GatewayError("unsupported_media_type", { detail: "dashboard sign-in content-type" });
-  const body = validateBody(SignInSchema, parseJsonObject(decodeUtf8(c.var.rawBody))) as z.infer<typeof SignInSchema>;
+  const body = validateBody(SignInSchema, parseJsonObject(decodeUtf8(c.get("rawBody")))) as z.infer<typeof SignInSchema>;
   const identity = await verifyApiKey(c.env.CONFIG_KV, body.key, now);
   if (typeof identity === "string") refuseCredential(c, address, now, `dashboard sign-in: api key ${identity}`);
   setIdentity(c, identity);
@@ -165,7 +165,7 @@ export async function signIn(c: Context<AppEnv>): Promise<Response> {
 
 /** `POST /admin/logout`: ends every session of this key (not only this browser's) and clears the cookie. */
 export async function signOut(c: Context<AppEnv>): Promise<Response> {
-  const { session } = c.var.dashboardSession;
+  const { session } = c.get("dashboardSession");
   await onClient(c.env, session.clientId, (o) => o.endSessions(session.keyHash, Math.max(Date.now(), session.issuedAt)));
   c.header("set-cookie", clearedSessionCookie());
   return c.json({ object: "dashboard.session", signed_out: true });

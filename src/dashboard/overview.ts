@@ -84,7 +84,7 @@ async function clientsSection(env: Env, rules: RulesDocument, now: number): Prom
 export async function overview(c: Context<AppEnv>): Promise<Response> {
   const now = Date.now();
   const rules = await loadRules(c, now);
-  const { session } = c.var.dashboardSession;
+  const { session } = c.get("dashboardSession");
   const [audit, clients] = await Promise.all([auditSection(c.env).catch(unavailable("audit")), clientsSection(c.env, rules.doc, now).catch(unavailable("clients"))]);
   return c.json({
     object: "dashboard.overview",

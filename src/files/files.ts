@@ -28,7 +28,7 @@ const UNSCANNED = "unscanned";
 
 /** POST /v1/files: scan (training data), forward exactly `file` and `purpose`, record the owner. */
 export async function uploadFile(c: Context<AppEnv>): Promise<Response> {
-  const upload = c.var.upload;
+  const upload = c.get("upload");
   const sha256 = await sha256Hex(upload.bytes);
   const provenance = { sha256, bytes: upload.bytes.byteLength, purpose: upload.purpose, filename: clipText(upload.filename) };
   let forward = upload.bytes;
@@ -77,14 +77,14 @@ async function refuseUpload(
   provenance: Record<string, AuditValue>,
 ): Promise<GatewayError> {
   const findings = findingsSummary(scan.report);
-  const upload = c.var.upload;
+  const upload = c.get("upload");
   let hold: HoldResult | undefined = scan.status === "quarantined" ? await holdUpload(c, upload, String(provenance.sha256), stored.id) : undefined;
   let reportId: string | null = stored.id;
   try {
     await owners(c, (s) => s.storeIntakeReport(stored, hold?.held === true ? { id: hold.file.id, heldAt: hold.file.heldAt } : undefined));
   } catch {
     reportId = null;
-    console.error(`aigis: intake report not stored (request ${c.var.requestId})`);
+    console.error(`aigis: intake report not stored (request ${c.get("requestId")})`);
     if (hold?.held === true) {
       await dropHold(bucketOf(c.env), hold.file.id);
       hold = { held: false, failure: "report_unstored" };
@@ -120,15 +120,15 @@ function fileObject(row: OwnedObject): Record<string, unknown> {
 
 /** GET /v1/files: the caller's files only, of the purposes its scopes cover. */
 export async function listFiles(c: Context<AppEnv>): Promise<Response> {
-  const q = c.var.listQuery;
-  const page = await listOwned(c, "file", { ...q, hidden: hiddenPurposes(c.var.identity.scopes) });
+  const q = c.get("listQuery");
+  const page = await listOwned(c, "file", { ...q, hidden: hiddenPurposes(c.get("identity").scopes) });
   const data = page.data.map(fileObject);
   return objectResponse({ object: "list", data, first_id: data[0]?.id ?? null, last_id: data.at(-1)?.id ?? null, has_more: page.hasMore }, undefined);
 }
 
 /** The path's id; the route stage has checked its shape. */
 export function pathId(c: Context<AppEnv>): string {
-  return c.var.objectOp.id as string;
+  return c.get("objectOp").id as string;
 }
 
 /** GET /v1/files/{id} */

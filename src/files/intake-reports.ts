@@ -122,7 +122,7 @@ export function reportNotFound(param: string | null): GatewayError {
 
 /** GET /v1/files/intake_reports/{id}: the caller's own report (the route stage checked the id's shape). */
 export async function retrieveIntakeReport(c: Context<AppEnv>): Promise<Response> {
-  const id = c.var.objectOp.id as string;
+  const id = c.get("objectOp").id as string;
   const row = await owners(c, (s) => s.intakeReport(id));
   if (row === null) throw reportNotFound(null);
   return c.json(reportObject(row, retentionMs(getConfig(c.env))));

@@ -59,7 +59,7 @@ export async function scanUpload(
   // The fingerprints of near-duplicates and drift are keyed like the extraction defence's.
   const key = secretOf(c.env, PROBE_KEY_SECRET);
   if (key === undefined) throw new GatewayError("config_invalid", { detail: `secret ${PROBE_KEY_SECRET} missing: training files cannot be scanned` });
-  const policy = planFor(c.var.rules.doc, c.var.identity.plan).intake;
+  const policy = planFor(c.get("rules").doc, c.get("identity").plan).intake;
   const scanned = scanTrainingFile(file.bytes, policy, await historyOf(c), { fingerprintKey: key });
   const report = JSON.parse(reportJson(scanned)) as ClientReport;
   const status = STATUS[scanned.verdict];

@@ -31,7 +31,7 @@ const statusOf = (value: Record<string, unknown>, fallback: string): string => (
 
 /** POST /v1/fine_tuning/jobs */
 export async function createJob(c: Context<AppEnv>): Promise<Response> {
-  const body = c.var.body as FineTuningJobRequest;
+  const body = c.get("body") as FineTuningJobRequest;
   const training = await requireOwned(c, "file", body.training_file, "training_file");
   if (typeof body.validation_file === "string") await requireOwned(c, "file", body.validation_file, "validation_file");
   const model = upstreamModel(filesProvider(getConfig(c.env)), body.model);
@@ -80,7 +80,7 @@ async function fetchJob(c: Context<AppEnv>, row: OwnedObject): Promise<{ value: 
 
 /** GET /v1/fine_tuning/jobs: the caller's jobs, newest first, as the provider reports them now. */
 export async function listJobs(c: Context<AppEnv>): Promise<Response> {
-  const q = c.var.listQuery;
+  const q = c.get("listQuery");
   const page = await listOwned(c, "job", { ...q, limit: Math.min(q.limit, JOB_PAGE_MAX), hidden: [] });
   const found = await Promise.all(
     page.data.map((row) =>

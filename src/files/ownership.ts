@@ -20,7 +20,7 @@ const NOT_FOUND = { file: "file_not_found", job: "job_not_found" } as const;
  * Runs one call on the caller's Durable Object, or on `clientId`'s (an admin acting on a
  * client's held file, src/admin/quarantine.ts).
  */
-export async function owners<T>(c: Context<AppEnv>, call: (stub: DurableObjectStub<ClientState>) => Promise<T>, clientId = c.var.identity.clientId): Promise<T> {
+export async function owners<T>(c: Context<AppEnv>, call: (stub: DurableObjectStub<ClientState>) => Promise<T>, clientId = c.get("identity").clientId): Promise<T> {
   const ns = c.env.CLIENT_STATE;
   try {
     return await call(ns.get(ns.idFromName(clientId)));
@@ -37,7 +37,7 @@ export async function owners<T>(c: Context<AppEnv>, call: (stub: DurableObjectSt
 export async function requireOwned(c: Context<AppEnv>, kind: ObjectKind, id: string, param: string | null = null): Promise<OwnedObject> {
   const row = await owners(c, (s) => s.ownedObject(kind, id));
   if (row === null) throw new GatewayError(NOT_FOUND[kind], { param, detail: `${kind} not owned by caller` });
-  if (kind === "file") assertScope(c.var.identity, scopeForPurpose(row.purpose));
+  if (kind === "file") assertScope(c.get("identity"), scopeForPurpose(row.purpose));
   return row;
 }
 
@@ -55,7 +55,7 @@ export async function recordOwned(c: Context<AppEnv>, objects: OwnedObject[], un
   try {
     await owners(c, (s) => s.recordOwned(objects, report));
   } catch (err) {
-    await undo().catch(() => console.error(`aigis: could not remove an unrecorded object at the provider (request ${c.var.requestId})`));
+    await undo().catch(() => console.error(`aigis: could not remove an unrecorded object at the provider (request ${c.get("requestId")})`));
     throw err;
   }
 }

@@ -17,7 +17,7 @@ export const clipText = (s: string, n = 100): string => (s.length > n ? s.slice(
  * `about` is the client the record is about when that is not the caller (an admin's decision
  * on a client's held file is recorded under that client).
  */
-export function recordData(c: Context<AppEnv>, action: string, detail: Record<string, AuditValue>, about: { clientId: string; tenant: string } = c.var.identity): void {
+export function recordData(c: Context<AppEnv>, action: string, detail: Record<string, AuditValue>, about: { clientId: string; tenant: string } = c.get("identity")): void {
   const { clientId, tenant } = about;
-  recordAudit(c.env, c.executionCtx, [{ at: Date.now(), kind: "data", client: clientId, tenant, rule: "", rulesVersion: c.var.log.rulesVersion, action, promptMac: null, detail }]);
+  recordAudit(c.env, c.executionCtx, [{ at: Date.now(), kind: "data", client: clientId, tenant, rule: "", rulesVersion: c.get("log").rulesVersion, action, promptMac: null, detail }]);
 }

@@ -29,11 +29,11 @@ export interface FilesCall {
 /** One call to the files provider. A FormData body gets its multipart boundary from the runtime. */
 export async function callFiles(c: Context<AppEnv>, method: "GET" | "POST" | "DELETE", path: string, body?: string | FormData): Promise<FilesCall> {
   const provider = filesProvider(getConfig(c.env));
-  const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.var.requestId);
+  const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.get("requestId"));
   if (typeof body !== "string") headers.delete("content-type");
-  c.var.log.provider = provider.id;
+  c.get("log").provider = provider.id;
   const call = await callProvider(provider, { method, path, headers, ...(body === undefined ? {} : { body }) }, c.req.raw.signal);
-  c.var.log.upstreamLatencyMs = call.latencyMs;
+  c.get("log").upstreamLatencyMs = call.latencyMs;
   return { call, provider };
 }
 
@@ -50,7 +50,7 @@ export async function readBody({ call, provider }: FilesCall, c: Context<AppEnv>
   }
   if (status < 200 || status >= 300) throw await providerError(call, provider);
   const bytes = await readCapped(call, maxBytes, provider.id);
-  c.var.log.responseBytes = bytes.byteLength;
+  c.get("log").responseBytes = bytes.byteLength;
   return bytes;
 }
 

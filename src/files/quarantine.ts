@@ -134,12 +134,12 @@ export async function holdUpload(c: Context<AppEnv>, upload: { bytes: Uint8Array
   const bucket = bucketOf(c.env);
   if (bucket === undefined) return { held: false, failure: "not_bound" };
   const now = Date.now();
-  const { clientId, tenant } = c.var.identity;
+  const { clientId, tenant } = c.get("identity");
   const file: HeldFile = { id: newQuarantineId(now), client: clientId, tenant, filename: upload.filename, purpose: upload.purpose, sha256, reportId, heldAt: now, bytes: upload.bytes.byteLength };
   try {
     await bucket.put(heldKey(file.id), upload.bytes, { customMetadata: metadataOf(file), httpMetadata: { contentType: "application/octet-stream" }, sha256 });
   } catch (err) {
-    console.error(`aigis: quarantined file not held, R2 put failed: ${err instanceof Error ? err.name : "error"} (request ${c.var.requestId})`);
+    console.error(`aigis: quarantined file not held, R2 put failed: ${err instanceof Error ? err.name : "error"} (request ${c.get("requestId")})`);
     return { held: false, failure: "store_failed" };
   }
   // Retention must hold even where nobody lists: each hold sweeps the oldest files, after the answer.

@@ -110,14 +110,14 @@ function refusalError(result: Exclude<AdmitResult, { ok: true }>, scope: string)
  * plan's default when the client gave none but a token or spend limit depends on it.
  */
 function capOutput(c: Context<AppEnv>, limits: Limits, granted: number | undefined, cap: number | undefined, n: number): void {
-  const route = c.var.route;
+  const route = c.get("route");
   if (route === "embeddings" || !isApiRoute(route)) return;
   const metered = limits.tokens_per_minute !== undefined || limits.daily_tokens !== undefined || limits.monthly_tokens !== undefined || limits.daily_spend_usd !== undefined || limits.monthly_spend_usd !== undefined;
   if (!metered) return;
   const perChoice = Math.min(cap ?? limits.default_output_cap, granted === undefined ? Infinity : Math.max(1, Math.floor(granted / n)));
   if (cap !== undefined && perChoice >= cap) return;
-  const field = route === "responses" ? "max_output_tokens" : route === "chat" && c.var.body.max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
-  c.set("body", { ...c.var.body, [field]: perChoice });
+  const field = route === "responses" ? "max_output_tokens" : route === "chat" && c.get("body").max_completion_tokens !== undefined ? "max_completion_tokens" : "max_tokens";
+  c.set("body", { ...c.get("body"), [field]: perChoice });
 }
 
 /** Tenant budgets as engine limits, built once per rules document (its objects live as long as it is cached). */
@@ -162,7 +162,7 @@ function rememberTemplate(clientId: string, hint: TemplateHint | null): void {
 
 /** The request's probing observation, computed here so it travels in the admission call. */
 function probeObservation(c: Context<AppEnv>, key: string): ProbeObservation {
-  return observationOf(extractProbeFeatures(c.var.route as ApiRoute, c.var.body, { fingerprintKey: key, template: templates.get(c.var.identity.clientId) ?? undefined }));
+  return observationOf(extractProbeFeatures(c.get("route") as ApiRoute, c.get("body"), { fingerprintKey: key, template: templates.get(c.get("identity").clientId) ?? undefined }));
 }
 
 /**
@@ -171,17 +171,17 @@ function probeObservation(c: Context<AppEnv>, key: string): ProbeObservation {
  */
 async function applyProbe(c: Context<AppEnv>, verdict: ProbeVerdict, policy: ProbePolicy): Promise<void> {
   const shadow = policy.mode === "shadow";
-  c.var.log.probe = { action: verdict.action, shadow, score: Math.round(verdict.score * 1000) / 1000, reasons: verdict.reasons.join(",") };
+  c.get("log").probe = { action: verdict.action, shadow, score: Math.round(verdict.score * 1000) / 1000, reasons: verdict.reasons.join(",") };
   if (verdict.action === "allow") return;
   if (shadow) {
-    c.var.log.decision = "shadow";
-    c.var.log.ruleIds.push(`shadow.probing.${verdict.action}`);
+    c.get("log").decision = "shadow";
+    c.get("log").ruleIds.push(`shadow.probing.${verdict.action}`);
     return;
   }
-  c.var.log.decision = "throttle";
-  c.var.log.ruleIds.push(`probing.${verdict.action}`);
+  c.get("log").decision = "throttle";
+  c.get("log").ruleIds.push(`probing.${verdict.action}`);
   if (verdict.action === "slow" && policy.slow_ms > 0) await new Promise((resolve) => setTimeout(resolve, policy.slow_ms));
-  const { body } = degradeRequest(c.var.route as ApiRoute, c.var.body, policy.degrade);
+  const { body } = degradeRequest(c.get("route") as ApiRoute, c.get("body"), policy.degrade);
   c.set("body", body);
   c.set("probeDegrade", policy.degrade);
 }
@@ -191,8 +191,9 @@ async function applyProbe(c: Context<AppEnv>, verdict: ProbeVerdict, policy: Pro
  */
 export function admission(): MiddlewareHandler<AppEnv> {
   return async function admissionStage(c, next) {
-    const { identity, route } = c.var;
-    const rules = c.var.rules.doc;
+    const identity = c.get("identity");
+    const route = c.get("route");
+    const rules = c.get("rules").doc;
     const now = clockOf(c);
     const req: AdmitRequest = { keyHash: identity.keyHash ?? "", now };
     const plan = planFor(rules, identity.plan);
@@ -202,12 +203,12 @@ export function admission(): MiddlewareHandler<AppEnv> {
     const tenantBudget = tenantBudgetOf(rules, identity.tenant);
     // Nothing to enforce, nothing to reserve or settle: the call checks revocation only.
     if (isApiRoute(route) && isMetered(limits, tenantBudget)) {
-      const body = c.var.body;
+      const body = c.get("body");
       cap = outputCapOf(route, body);
       const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);
       // Legacy completions generate `best_of` candidates server-side and bill them all.
       n = Math.max(typeof body.n === "number" ? body.n : 1, typeof body.best_of === "number" ? body.best_of : 1);
-      const request = { id: c.var.requestId, model: String(body.model), inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
+      const request = { id: c.get("requestId"), model: String(body.model), inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
       req.quota = { limits, prices: rules.prices, request };
     }
 
@@ -217,7 +218,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
       // Fails closed: unkeyed fingerprints could be compared across deployments and forged.
       if (key === undefined) throw new GatewayError("config_invalid", { detail: `probing is enabled but the ${PROBE_KEY_SECRET} secret is missing` });
       const allowListed = probing.allow_listed || probing.allow_clients.includes(identity.clientId);
-      req.probe = { obs: probeObservation(c, key), policy: allowListed && !probing.allow_listed ? { ...probing, allow_listed: true } : probing, requestId: c.var.requestId };
+      req.probe = { obs: probeObservation(c, key), policy: allowListed && !probing.allow_listed ? { ...probing, allow_listed: true } : probing, requestId: c.get("requestId") };
     }
 
     const admitOptions: AdmitOptions = { deadlineMs: getConfig(c.env).admission_timeout_ms, waitUntil: (work) => c.executionCtx.waitUntil(work) };
@@ -227,15 +228,15 @@ export function admission(): MiddlewareHandler<AppEnv> {
     } catch (err) {
       if (rules.quota_failure_mode === "open" && err instanceof GatewayError) {
         // The operator chose availability over exactness: admitted unmetered, and recorded.
-        c.var.log.ruleIds.push("quota.fail_open");
+        c.get("log").ruleIds.push("quota.fail_open");
         return next();
       }
       throw err;
     }
     if (!result.ok && result.reason === "probing") {
       rememberTemplate(identity.clientId, result.probe.template);
-      c.var.log.probe = { action: "deny", shadow: false, score: Math.round(result.probe.score * 1000) / 1000, reasons: result.probe.reasons.join(",") };
-      c.var.log.ruleIds.push("probing.deny");
+      c.get("log").probe = { action: "deny", shadow: false, score: Math.round(result.probe.score * 1000) / 1000, reasons: result.probe.reasons.join(",") };
+      c.get("log").ruleIds.push("probing.deny");
       throw refusalError(result, "client");
     }
     if (!result.ok) {
@@ -243,8 +244,8 @@ export function admission(): MiddlewareHandler<AppEnv> {
       // Shadow limits: record what would have been refused; the request goes on unmetered
       // (the refused admission changed nothing in the object). Revocation is never shadowed.
       if (result.reason === "revoked" || plan.mode.limits !== "shadow") throw err;
-      c.var.log.decision = "shadow";
-      c.var.log.ruleIds.push(`shadow.${err.code}`);
+      c.get("log").decision = "shadow";
+      c.get("log").ruleIds.push(`shadow.${err.code}`);
       return next();
     }
 
@@ -258,8 +259,8 @@ export function admission(): MiddlewareHandler<AppEnv> {
       if (!tenant.ok) {
         const err = refusalError(tenant, "tenant");
         if (plan.mode.limits !== "shadow") throw err;
-        c.var.log.decision = "shadow";
-        c.var.log.ruleIds.push(`shadow.tenant.${err.code}`);
+        c.get("log").decision = "shadow";
+        c.get("log").ruleIds.push(`shadow.tenant.${err.code}`);
         return next();
       }
     }
@@ -275,7 +276,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
       c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted, tenantLimits, released: false, inputEstimate: req.quota?.request.inputTokens ?? 0 });
     }
     await next();
-    const probe = c.var.log.probe;
+    const probe = c.get("log").probe;
     // Honest about throttling: an SDK user can see why logprobs got coarser.
     if (probe !== undefined && !probe.shadow && probe.action !== "allow") c.res.headers.set("x-aigis-probing", probe.action);
     if (result.policies !== undefined && result.policies.length > 0) {

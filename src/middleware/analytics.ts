@@ -24,13 +24,13 @@ function write(env: AppEnv["Bindings"], log: RequestLog): void {
  */
 export function analytics(): MiddlewareHandler<AppEnv> {
   return async function analyticsStage(c, next) {
-    const log = newRequestLog(c.var.requestId, c.req.method, Date.now());
+    const log = newRequestLog(c.get("requestId"), c.req.method, Date.now());
     log.clientRequestId = clientRequestId(c.req.raw.headers);
     c.set("log", log);
     await next();
     log.status = c.res.status;
     if (log.status >= 400 && log.decision === "allow") log.decision = "error";
-    const streamDone = c.var.streamDone;
+    const streamDone = c.get("streamDone");
     if (streamDone === undefined) {
       write(c.env, log);
       return;

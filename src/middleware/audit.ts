@@ -22,16 +22,16 @@ const decoder = new TextDecoder();
 
 async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, status: number, now: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
-  const log = { ...c.var.log, status };
+  const log = { ...c.get("log"), status };
   // Most requests are plain allows: the body is hashed only for the ones recorded.
   if (auditAction(log) !== undefined) {
     // Only API bodies are prompts: an admin body can hold a key (the dashboard's sign-in).
-    const body = isApiRoute(c.var.route) ? c.var.rawBody : undefined;
+    const body = isApiRoute(c.get("route")) ? c.get("rawBody") : undefined;
     const mac = body !== undefined && body.byteLength > 0 ? await promptMac(await key, decoder.decode(body)) : null;
     const decision = decisionEvent(log, mac, now);
     if (decision !== undefined) events.push(decision);
   }
-  const rules = c.var.rules;
+  const rules = c.get("rules");
   if (rules !== undefined) {
     const version = `${rules.version}@${rules.hash}`;
     if (version !== reportedRules) {
@@ -56,7 +56,7 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
         (events) => recordAudit(c.env, c.executionCtx, events),
         (err) => console.error(`aigis: audit event not built: ${err instanceof Error ? err.message : String(err)}`),
       );
-    const streamDone = c.var.streamDone;
+    const streamDone = c.get("streamDone");
     c.executionCtx.waitUntil(streamDone === undefined ? record() : streamDone.then(record, record));
   };
 }

@@ -42,7 +42,7 @@ export function authenticate(): MiddlewareHandler<AppEnv> {
 export async function loadRules(c: Context<AppEnv>, now: number): Promise<RulesState> {
   const rules = await getRules(c.env.CONFIG_KV, now, signalSource(c.env.RULES_SIGNAL));
   c.set("rules", rules);
-  c.var.log.rulesVersion = `${rules.version}@${rules.hash}`;
+  c.get("log").rulesVersion = `${rules.version}@${rules.hash}`;
   return rules;
 }
 
@@ -66,7 +66,7 @@ export function refuseCredential(c: Context<AppEnv>, address: string, now: numbe
 
 /** The caller is known: later stages, analytics and the audit see who it is. */
 export function setIdentity(c: Context<AppEnv>, identity: Identity): void {
-  c.var.log.clientId = identity.clientId;
-  c.var.log.tenant = identity.tenant;
+  c.get("log").clientId = identity.clientId;
+  c.get("log").tenant = identity.tenant;
   c.set("identity", identity);
 }

@@ -24,34 +24,34 @@ export const LOGPROBS_STRIPPED_HEADER = "x-aigis-logprobs-stripped";
  */
 export function authorise(): MiddlewareHandler<AppEnv> {
   return async function authoriseStage(c, next) {
-    const route = c.var.route;
-    const identity = c.var.identity;
-    const rules = c.var.rules.doc;
+    const route = c.get("route");
+    const identity = c.get("identity");
+    const rules = c.get("rules").doc;
     const plan = planFor(rules, identity.plan);
     const shadow = plan.mode.policy === "shadow";
     // In shadow mode a refusal is recorded and the request goes on unchanged.
     const refuse = (err: GatewayError): void => {
       if (!shadow) throw err;
-      c.var.log.decision = "shadow";
-      c.var.log.ruleIds.push(`shadow.${err.code}${err.param === null ? "" : `:${err.param}`}`);
+      c.get("log").decision = "shadow";
+      c.get("log").ruleIds.push(`shadow.${err.code}${err.param === null ? "" : `:${err.param}`}`);
     };
     if (route !== "healthz" && !(plan.routes as readonly string[]).includes(route)) {
       refuse(new GatewayError("route_not_allowed", { detail: `plan ${identity.plan} lacks route ${route}` }));
     }
-    const op = c.var.objectOp?.op;
+    const op = c.get("objectOp")?.op;
     if (op !== undefined) {
       // Scopes belong to the credential, like `admin`: never shadowed (docs/training-data.md).
-      const scopes = requiredScopes(op, op === "file.upload" ? c.var.upload.purpose : undefined);
+      const scopes = requiredScopes(op, op === "file.upload" ? c.get("upload").purpose : undefined);
       if (!scopes.some((s) => identity.scopes.includes(s))) throw new GatewayError("insufficient_scope", { detail: `missing scope ${scopes.join(" or ")}` });
       // The base model of a fine-tuning job is a model like any other: the plan's lists apply.
-      if (op === "job.create" && !modelAllowed(rules, { plan, tenant: identity.tenant, own: identity.models }, String(c.var.body.model))) {
+      if (op === "job.create" && !modelAllowed(rules, { plan, tenant: identity.tenant, own: identity.models }, String(c.get("body").model))) {
         refuse(new GatewayError("model_not_allowed", { param: "model", detail: "fine-tuning base model not in plan/tenant/key list" }));
       }
       return next();
     }
     if (!isApiRoute(route)) return next();
 
-    const model = String(c.var.body.model);
+    const model = String(c.get("body").model);
     // A model no provider serves is "not found" for everyone; one that exists but is not
     // this client's is "not allowed" (the identity issue asks for the distinction).
     if (providerChain(getConfig(c.env), model).length === 0) throw new GatewayError("model_not_found", { param: "model", detail: "no provider serves this model" });
@@ -61,19 +61,19 @@ export function authorise(): MiddlewareHandler<AppEnv> {
 
     let outcome: ReturnType<typeof applyParamPolicy>;
     try {
-      outcome = applyParamPolicy(route, c.var.body, plan.params);
+      outcome = applyParamPolicy(route, c.get("body"), plan.params);
     } catch (err) {
       if (!(err instanceof GatewayError)) throw err;
       refuse(err);
-      outcome = { body: c.var.body, changes: [], logprobsStripped: false };
+      outcome = { body: c.get("body"), changes: [], logprobsStripped: false };
     }
     if (shadow && outcome.changes.length > 0) {
-      for (const change of outcome.changes) c.var.log.ruleIds.push(`shadow.policy.${change}`);
-      c.var.log.decision = "shadow";
-      outcome = { body: c.var.body, changes: [], logprobsStripped: false };
+      for (const change of outcome.changes) c.get("log").ruleIds.push(`shadow.policy.${change}`);
+      c.get("log").decision = "shadow";
+      outcome = { body: c.get("body"), changes: [], logprobsStripped: false };
     }
     c.set("body", outcome.body);
-    for (const change of outcome.changes) c.var.log.ruleIds.push(`policy.${change}`);
+    for (const change of outcome.changes) c.get("log").ruleIds.push(`policy.${change}`);
     await next();
     if (outcome.logprobsStripped) c.res.headers.set(LOGPROBS_STRIPPED_HEADER, "logit_bias");
   };
@@ -85,7 +85,7 @@ export function authorise(): MiddlewareHandler<AppEnv> {
  */
 export function requireScope(scope: string): MiddlewareHandler<AppEnv> {
   return async function requireScopeStage(c, next) {
-    assertScope(c.var.identity, scope);
+    assertScope(c.get("identity"), scope);
     await next();
   };
 }

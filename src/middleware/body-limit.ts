@@ -18,7 +18,7 @@ export function bodyLimit(): MiddlewareHandler<AppEnv> {
     if (c.req.method !== "POST") return next();
     const config = getConfig(c.env);
     // File uploads get their own, larger cap; every other body keeps the small one.
-    const max = c.var.objectOp?.op === "file.upload" ? config.max_upload_bytes : config.max_body_bytes;
+    const max = c.get("objectOp")?.op === "file.upload" ? config.max_upload_bytes : config.max_body_bytes;
     const declared = c.req.header("content-length");
     if (declared !== undefined && (!/^\d{1,12}$/.test(declared) || Number(declared) > max)) {
       throw new GatewayError("request_too_large", { detail: `content-length ${declared.slice(0, 16)}` });
@@ -32,7 +32,7 @@ export function bodyLimit(): MiddlewareHandler<AppEnv> {
       throw new GatewayError("invalid_json", { message: "The request body could not be read.", detail: "body read failed" });
     }
     if (body === undefined) throw new GatewayError("request_too_large", { detail: "body over limit while reading" });
-    c.var.log.requestBytes = body.byteLength;
+    c.get("log").requestBytes = body.byteLength;
     c.set("rawBody", body);
     await next();
   };

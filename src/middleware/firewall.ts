@@ -42,13 +42,13 @@ export const MAX_TEXT_PARTS = 10_000;
  */
 export function firewall(): MiddlewareHandler<AppEnv> {
   return async function firewallStage(c, next) {
-    if (!isApiRoute(c.var.route)) return next();
-    const policy = planFor(c.var.rules.doc, c.var.identity.plan).firewall;
-    const log = c.var.log;
+    if (!isApiRoute(c.get("route"))) return next();
+    const policy = planFor(c.get("rules").doc, c.get("identity").plan).firewall;
+    const log = c.get("log");
 
     let extraction: Extraction;
     try {
-      extraction = extractTexts(c.var.body, MAX_TEXT_PARTS);
+      extraction = extractTexts(c.get("body"), MAX_TEXT_PARTS);
     } catch (err) {
       if (err instanceof MalformedTextError) throw new GatewayError("invalid_unicode", { param: paramOf(err.path), detail: "lone surrogate" });
       if (err instanceof ExtractionLimitError) throw new GatewayError("too_many_parts", { param: paramOf(err.path), detail: `more than ${MAX_TEXT_PARTS} text parts` });
@@ -137,7 +137,7 @@ function checkImages(extraction: Extraction, policy: FirewallPolicy, decisions: 
  * stripped, their spans are mapped back onto the original text.
  */
 function rewrite(c: Context<AppEnv>, policy: FirewallPolicy, extraction: Extraction, scans: TextScan[], stripping: boolean, vault: RedactionVault): void {
-  const body = c.var.body;
+  const body = c.get("body");
   const enforce = policy.mode === "enforce";
   extraction.texts.forEach((slot, i) => {
     const scan = scans[i] as TextScan;

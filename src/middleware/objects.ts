@@ -59,38 +59,38 @@ async function checkRefs(c: Context<AppEnv>, refs: readonly BodyObjectRef[]): Pr
   const owned = new Map<BodyObjectRef, string | null>();
   lookups.forEach((r, i) => owned.set(r, answers[i] ?? null));
 
-  const shadow = planFor(c.var.rules.doc, c.var.identity.plan).mode.policy === "shadow";
+  const shadow = planFor(c.get("rules").doc, c.get("identity").plan).mode.policy === "shadow";
   for (const r of distinct) {
     const purpose = owned.get(r) ?? null;
     if (purpose === null) {
       const err = new GatewayError(REFUSAL[r.kind], { param: r.param, detail: `${r.kind} not owned by caller` });
       if (!shadow) throw err;
-      c.var.log.decision = "shadow";
-      c.var.log.ruleIds.push(`shadow.${err.code}:${r.param}`);
+      c.get("log").decision = "shadow";
+      c.get("log").ruleIds.push(`shadow.${err.code}:${r.param}`);
       continue;
     }
     // As on the files routes: the caller owns the file, so naming the scope it lacks reveals
     // nothing; scopes belong to the credential and are never shadowed.
-    if (r.kind === "file") assertScope(c.var.identity, scopeForPurpose(purpose));
+    if (r.kind === "file") assertScope(c.get("identity"), scopeForPurpose(purpose));
   }
 }
 
 /** Records a stored response as the caller's once the answer (or the stream) is complete. */
 function recordCreated(c: Context<AppEnv>): void {
-  if (c.var.body.store === false || c.res.status !== 200) return;
-  const streamDone = c.var.streamDone;
-  const clientId = c.var.identity.clientId;
+  if (c.get("body").store === false || c.res.status !== 200) return;
+  const streamDone = c.get("streamDone");
+  const clientId = c.get("identity").clientId;
   const ns = c.env.CLIENT_STATE;
   const work = async (): Promise<void> => {
     if (streamDone !== undefined) await streamDone.catch(() => {});
-    const created = c.var.createdResponse;
+    const created = c.get("createdResponse");
     if (created === undefined) return;
     await ns.get(ns.idFromName(clientId)).recordResponse(created, Date.now());
   };
   c.executionCtx.waitUntil(
     work().catch(() => {
       // Fails closed by itself: an unrecorded response is nobody's, so continuing it is 404.
-      console.error(`aigis: recording the response of ${c.var.requestId} failed; it cannot be continued through the gateway`);
+      console.error(`aigis: recording the response of ${c.get("requestId")} failed; it cannot be continued through the gateway`);
     }),
   );
 }
@@ -100,9 +100,9 @@ function recordCreated(c: Context<AppEnv>): void {
  */
 export function bodyObjects(): MiddlewareHandler<AppEnv> {
   return async function bodyObjectsStage(c, next) {
-    const route = c.var.route;
+    const route = c.get("route");
     if (route !== "chat" && route !== "responses") return next();
-    const refs = bodyObjectRefs(route, c.var.body);
+    const refs = bodyObjectRefs(route, c.get("body"));
     if (refs.length > 0) await checkRefs(c, refs);
     await next();
     if (route === "responses") recordCreated(c);

@@ -31,13 +31,13 @@ export const OUTPUT_HEADER = "x-aigis-output";
  */
 export function outputProtection(): MiddlewareHandler<AppEnv> {
   return async function outputProtectionStage(c, next) {
-    const route = c.var.route;
+    const route = c.get("route");
     // Embeddings return vectors: nothing a person reads.
     if (!isApiRoute(route) || route === "embeddings") return next();
-    const policy = planFor(c.var.rules.doc, c.var.identity.plan).output;
+    const policy = planFor(c.get("rules").doc, c.get("identity").plan).output;
     if (policy.mode === "off") return next();
 
-    const body = c.var.body;
+    const body = c.get("body");
     // Read before the canary goes in: the overlap check compares with the operator's text.
     const systemPrompt = systemPromptOf(route, body);
     let canary: string | undefined;
@@ -45,20 +45,20 @@ export function outputProtection(): MiddlewareHandler<AppEnv> {
       const secret = secretOf(c.env, CANARY_SECRET);
       // Fail closed: a rule that asks for canaries must not silently run without them.
       if (secret === undefined) throw new GatewayError("config_invalid", { detail: `output.canary is enabled but the ${CANARY_SECRET} secret is missing` });
-      const candidate = await canaryFor(secret, c.var.identity.clientId);
+      const candidate = await canaryFor(secret, c.get("identity").clientId);
       if (insertCanary(route, body, candidate)) canary = candidate;
     }
     const protection = new ResponseProtection({
       policy,
       // No copy needed: nothing adds placeholders after the firewall.
-      originals: c.var.redactions?.originals ?? NO_PLACEHOLDERS,
+      originals: c.get("redactions")?.originals ?? NO_PLACEHOLDERS,
       canary,
       systemPrompt,
     });
     c.set("protection", protection);
     await next();
     // Plain responses are done here; a stream records when it ends (the forward stage).
-    if (c.var.streamDone === undefined) protection.record(c.var.log);
+    if (c.get("streamDone") === undefined) protection.record(c.get("log"));
     const visible = [...new Set(protection.findings.map((f) => f.action).filter((a) => a === "redact" || a === "flag"))];
     if (visible.length > 0 && c.res.status < 400) c.res.headers.set(OUTPUT_HEADER, visible.sort().join(", "));
   };

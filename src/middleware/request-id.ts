@@ -29,7 +29,7 @@ export function requestId(): MiddlewareHandler<AppEnv> {
   return async function requestIdStage(c, next) {
     c.set("requestId", newRequestId());
     await next();
-    c.res.headers.set("x-request-id", c.var.requestId);
+    c.res.headers.set("x-request-id", c.get("requestId"));
     const own = clientRequestId(c.req.raw.headers);
     if (own !== "") c.res.headers.set("x-client-request-id", own);
   };

@@ -18,7 +18,7 @@ export function resolveRoute(): MiddlewareHandler<AppEnv> {
     const match = matchPath(c.req.path);
     if (match === undefined) throw new GatewayError("not_found", { detail: "unknown path" });
     const first = match.specs[0];
-    if (first !== undefined) c.var.log.route = first.route;
+    if (first !== undefined) c.get("log").route = first.route;
     const serves = (m: string): boolean => match.specs.some((s) => s.method === m);
     const method = c.req.method === "HEAD" && serves("GET") ? "GET" : c.req.method;
     const spec = match.specs.find((s) => s.method === method);

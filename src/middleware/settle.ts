@@ -28,14 +28,14 @@ export function settlement(ref: ReservationRef, upstream: UpstreamOutcome | unde
 export function settleUsage(): MiddlewareHandler<AppEnv> {
   return async function settleStage(c, next) {
     await next();
-    const ref = c.var.reservation;
+    const ref = c.get("reservation");
     if (ref === undefined) return;
-    const id = c.var.requestId;
+    const id = c.get("requestId");
     const ns = c.env.CLIENT_STATE;
-    const streamDone = c.var.streamDone;
+    const streamDone = c.get("streamDone");
     const work = async (): Promise<void> => {
       if (streamDone !== undefined) await streamDone.catch(() => {});
-      const outcome = settlement(ref, c.var.upstream);
+      const outcome = settlement(ref, c.get("upstream"));
       const now = Date.now();
       await ns.get(ns.idFromName(ref.clientId)).settle(id, outcome, ref.limits, now);
       if (ref.tenantLimits !== undefined) await ns.get(ns.idFromName(`tenant:${ref.tenant}`)).settle(id, outcome, ref.tenantLimits, now);

@@ -24,6 +24,21 @@ const encoder = new TextEncoder();
  * await canaryFor(env.AIGIS_CANARY_SECRET, "client-42") // "aigis-k3v...": 26 characters
  */
 export async function canaryFor(secret: string, clientId: string): Promise<string> {
+  // Per isolate: a client's canary never changes while the secret stays, and importing the
+  // key and signing on every request were a visible share of a request's CPU.
+  if (canaries.secret !== secret) canaries = { secret, byClient: new Map() };
+  const known = canaries.byClient.get(clientId);
+  if (known !== undefined) return known;
+  const canary = await computeCanary(secret, clientId);
+  if (canaries.byClient.size >= MAX_CACHED_CANARIES) canaries.byClient.clear();
+  if (canaries.secret === secret) canaries.byClient.set(clientId, canary);
+  return canary;
+}
+
+const MAX_CACHED_CANARIES = 4096;
+let canaries: { secret: string; byClient: Map<string, string> } = { secret: "", byClient: new Map() };
+
+async function computeCanary(secret: string, clientId: string): Promise<string> {
   const key = await crypto.subtle.importKey("raw", encoder.encode(secret), { name: "HMAC", hash: "SHA-256" }, false, ["sign"]);
   // Domain-separated, so the same secret used for anything else never yields this value.
   const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, encoder.encode(`aigis-canary\0${clientId}`)));

@@ -59,13 +59,13 @@ export async function providerError(call: UpstreamCall, provider: Provider): Pro
 
 /** Try the provider chain until one answers without a retryable failure. */
 async function callChain(c: Context<AppEnv>, chain: Provider[], path: string, body: Record<string, unknown>, model: string): Promise<{ call: UpstreamCall; provider: Provider }> {
-  const log = c.var.log;
+  const log = c.get("log");
   for (let i = 0; i < chain.length; i++) {
     const provider = chain[i] as Provider;
     const last = i === chain.length - 1;
     if (i > 0) log.fallbackUsed = true;
     log.provider = provider.id;
-    const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.var.requestId);
+    const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.get("requestId"));
     const text = JSON.stringify({ ...body, model: upstreamModel(provider, model) });
     let call: UpstreamCall;
     try {
@@ -90,14 +90,14 @@ async function callChain(c: Context<AppEnv>, chain: Provider[], path: string, bo
 export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   const config = getConfig(c.env);
   const spec = ROUTES[c.req.path];
-  const body = c.var.body;
+  const body = c.get("body");
   const model = String(body.model);
   const chain = providerChain(config, model);
   if (chain.length === 0 || spec?.upstreamPath === undefined) throw new GatewayError("model_not_found", { param: "model", detail: "no provider serves this model" });
 
   // Streams: ask the provider for usage so the settle stage charges what it reports rather
   // than an estimate; the usage chunk is kept from clients that did not ask for it.
-  const route = c.var.route;
+  const route = c.get("route");
   const clientWantsUsage = (body.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true;
   const askUsage = body.stream === true && (route === "chat" || route === "completions") && !clientWantsUsage;
   const sent = askUsage ? { ...body, stream_options: { ...(body.stream_options as object | undefined), include_usage: true } } : body;
@@ -106,24 +106,24 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   if (res.status < 200 || res.status >= 300) throw await providerError(call, provider);
 
   const headers = clientHeaders(res.headers);
-  const log = c.var.log;
+  const log = c.get("log");
   const wantsStream = body.stream === true;
   const isSse = (res.headers.get("content-type") ?? "").startsWith("text/event-stream");
 
   if (wantsStream && isSse && res.body !== null) {
     call.clearTimer();
-    const kind = c.var.route as StreamKind;
+    const kind = c.get("route") as StreamKind;
     const guarded = guardStream(res.body, {
       kind,
       idleTimeoutMs: provider.idle_timeout_ms,
       maxBytes: config.max_response_bytes,
       abort: call.abort,
-      maxOutputTokens: c.var.reservation?.granted,
-      countOutput: c.var.reservation !== undefined,
+      maxOutputTokens: c.get("reservation")?.granted,
+      countOutput: c.get("reservation") !== undefined,
       hideUsageChunk: askUsage,
       // A response the provider does not store cannot be continued: no ids worth keeping.
       keepResponse: body.store !== false,
-      rewriter: c.var.probeDegrade === undefined ? c.var.protection?.rewriter(kind) : roundingRewriter(c.var.protection?.rewriter(kind), c.var.probeDegrade.logprob_decimals),
+      rewriter: c.get("probeDegrade") === undefined ? c.get("protection")?.rewriter(kind) : roundingRewriter(c.get("protection")?.rewriter(kind), c.get("probeDegrade").logprob_decimals),
     });
     const outcome = { reached: true, inputTokens: undefined, outputTokens: undefined, countedOutputTokens: undefined, aborted: false } as UpstreamOutcome;
     c.set("upstream", outcome);
@@ -140,7 +140,7 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
         // A stream the gateway or the client ended early is charged for what was generated.
         outcome.aborted = s.outcome !== "complete";
         if (s.createdResponse !== undefined) c.set("createdResponse", s.createdResponse);
-        c.var.protection?.record(log);
+        c.get("protection")?.record(log);
       }),
     );
     headers.set("content-type", "text/event-stream; charset=utf-8");
@@ -162,14 +162,14 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   log.responseBytes = bytes.byteLength;
   // Response protection on the whole body: redacts, restores placeholders, or withholds it
   // (the provider was reached: usage above is charged either way).
-  const protection = c.var.protection;
+  const protection = c.get("protection");
   let out: Uint8Array | string = bytes;
   if (protection !== undefined) {
     if (!protection.protectBody(parsed)) throw new GatewayError("response_blocked", { detail: "output blocked by rule" });
     out = JSON.stringify(parsed);
   }
   // A degraded client (extraction defence) gets coarser numbers: rounded logprobs, int8 embeddings.
-  const degrade = c.var.probeDegrade;
+  const degrade = c.get("probeDegrade");
   if (degrade !== undefined) {
     const rounded = roundLogprobs(parsed, degrade.logprob_decimals);
     const vectors = route === "embeddings" && degrade.embeddings_int8 ? roundEmbeddings(parsed) : 0;

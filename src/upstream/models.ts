@@ -14,8 +14,8 @@ const CREATED = 1_700_000_000;
 
 /** Lists exactly the models this client may use. */
 export function listModels(c: Context<AppEnv>): Response {
-  const { identity } = c.var;
-  const rules = c.var.rules.doc;
+  const identity = c.get("identity");
+  const rules = c.get("rules").doc;
   const scope = { plan: planFor(rules, identity.plan), tenant: identity.tenant, own: identity.models };
   const data = listedModels(getConfig(c.env))
     .filter((id) => modelAllowed(rules, scope, id))
