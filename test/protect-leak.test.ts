@@ -10,6 +10,11 @@ describe("canaryFor", () => {
     expect(await canaryFor("secret-one", "client-1")).toBe(a);
     expect(await canaryFor("secret-one", "client-2")).not.toBe(a);
     expect(await canaryFor("secret-two", "client-1")).not.toBe(a);
+    // Cached per isolate, but never across secrets: back on the first secret, the first canary.
+    expect(await canaryFor("secret-one", "client-1")).toBe(a);
+    const many = await Promise.all(Array.from({ length: 5000 }, (_, i) => canaryFor("secret-one", `c-${i}`)));
+    expect(new Set(many).size).toBe(5000);
+    expect(await canaryFor("secret-one", "client-1")).toBe(a);
   });
 
   it("is the HMAC-SHA-256 of the client under the secret, base32-encoded", async () => {
