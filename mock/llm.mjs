@@ -32,6 +32,8 @@
  * | mock-redirect      | 302 to http://127.0.0.1:9/elsewhere                                           |
  * | mock-huge          | 200 JSON of ~40 MB in 64 KiB pieces, no content-length; with `stream: true`   |
  * |                    | ~40 MB of SSE events of 64 KiB deltas (text endpoints; embeddings: normal)    |
+ * | mock-gzip-bomb     | 200 JSON whose ~40 MB answer is sent gzip-compressed (content-encoding gzip,   |
+ * |                    | content-length of the ~40 KB compressed body); no streaming                   |
  * | mock-cut-stream    | streams: a few events, then a clean end without the final chunk or [DONE]     |
  * | mock-error-stream  | streams: a few events, then the body errors (the server drops the connection) |
  * | mock-stall-stream  | streams: two events, then silence until aborted (after 120 s: closes)         |
@@ -51,6 +53,7 @@
  *
  * The stream faults only change streamed answers; without `stream: true` the answer is normal.
  */
+import { gzipSync } from "node:zlib";
 import { MAX_WAIT_MS, CHUNK_BYTES, fillerBody, sleep, sseEvent, sseResponse, take } from "./stream.mjs";
 import { LogitRequestError, logitChat, logitCompletion, parseLogitModel } from "./logits.mjs";
 import { createFileStore } from "./files.mjs";
@@ -327,6 +330,13 @@ function answerText(ctx, wire, replies, promptTokens, repliesFor) {
     headers.set("authorization", "Bearer sk-upstream");
   } else if (model === "mock-huge") {
     return hugeAnswer(ctx, wire, answer, headers, stream);
+  } else if (model === "mock-gzip-bomb") {
+    // Small on the wire, huge once decompressed: a cap must count what the body becomes.
+    const body = gzipSync(JSON.stringify(wire.object({ ...answer, replies: [{ pieces: [], content: "a".repeat(HUGE_BYTES), finish: "stop" }] })));
+    headers.set("content-type", "application/json");
+    headers.set("content-encoding", "gzip");
+    headers.set("content-length", String(body.byteLength));
+    return new Response(body, { status: 200, headers });
   }
   const chunked = /^mock-chunks-(\d{1,2})$/.exec(model);
   if (chunked !== null) {

@@ -50,6 +50,16 @@ describe("upstream failures map to documented errors", () => {
     expect((await errorOf(res)).code).toBe("upstream_response_too_large");
   });
 
+  it("a compressed answer is not read at its Content-Length: refused, never relayed", async () => {
+    // Its Content-Length (the compressed size) is far under the cap; what it decompresses to
+    // is not. A deployed Worker's fetch decompresses it (the cap then counts the real bytes:
+    // upstream_response_too_large); the test pool hands it over still compressed, which is
+    // no JSON (upstream_error). Either way it must not come back as an answer.
+    const res = await chat("x", { model: "mock-gzip-bomb" });
+    expect(res.status).toBe(502);
+    expect(["upstream_response_too_large", "upstream_error"]).toContain((await errorOf(res)).code);
+  });
+
   it("unreachable provider without fallback: 502 upstream_unavailable", async () => {
     // The test pool's outbound hook turns exceptions into 500s, so a refused connection is
     // simulated where the Worker sees it: its own fetch rejecting.

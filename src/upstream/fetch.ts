@@ -75,6 +75,21 @@ export async function readCapped(call: UpstreamCall, maxBytes: number, providerI
     call.abort("response too large");
     throw new GatewayError("upstream_response_too_large", { detail: `provider ${providerId}: content-length ${declared}` });
   }
+  const encoding = call.response.headers.get("content-encoding");
+  if (Number.isFinite(declared) && (encoding === null || encoding === "identity")) {
+    // Declared, under the cap and not compressed: one read by the runtime, which refuses a
+    // body longer than its Content-Length itself (reading it chunk by chunk in JavaScript
+    // cost a few percent of a request's CPU). A compressed body is decompressed as it is
+    // read, so its Content-Length says nothing of what it becomes: it is counted below.
+    try {
+      return new Uint8Array(await call.response.arrayBuffer());
+    } catch {
+      const code = call.timedOut() ? "upstream_timeout" : "upstream_unavailable";
+      throw new GatewayError(code, { detail: `provider ${providerId}: body read ${call.timedOut() ? "timed out" : "failed"}` });
+    } finally {
+      call.clearTimer();
+    }
+  }
   const reader = body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
