@@ -20,6 +20,12 @@ let reportedRules = "";
 
 const decoder = new TextDecoder();
 
+/** The rules version of this request, `version@hash`; "" before rules were read. */
+function rulesVersionOf(c: Context<AppEnv>): string {
+  const rules = c.get("rules");
+  return rules === undefined ? "" : `${rules.version}@${rules.hash}`;
+}
+
 async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, status: number, now: number): Promise<AuditEvent[]> {
   const events: AuditEvent[] = [];
   const log = { ...c.get("log"), status };
@@ -32,12 +38,10 @@ async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, status: num
     if (decision !== undefined) events.push(decision);
   }
   const rules = c.get("rules");
-  if (rules !== undefined) {
-    const version = `${rules.version}@${rules.hash}`;
-    if (version !== reportedRules) {
-      reportedRules = version;
-      events.push({ at: now, kind: "rules", client: "", tenant: "", rule: "", rulesVersion: version, action: "loaded", promptMac: null, detail: { source: rules.source } });
-    }
+  const version = rulesVersionOf(c);
+  if (rules !== undefined && version !== reportedRules) {
+    reportedRules = version;
+    events.push({ at: now, kind: "rules", client: "", tenant: "", rule: "", rulesVersion: version, action: "loaded", promptMac: null, detail: { source: rules.source } });
   }
   return events;
 }
@@ -51,12 +55,16 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     if (key === undefined) throw new GatewayError("config_invalid", { detail: `secret ${AUDIT_KEY_SECRET} missing or shorter than 16 characters: the audit trail cannot be kept` });
     await next();
     const status = c.res.status;
+    const streamDone = c.get("streamDone");
+    // A finished request that is no security decision, under rules this isolate already
+    // reported, records nothing: decided here, without a promise or a waitUntil for it (most
+    // requests). A stream's decision is only known when it ends.
+    if (streamDone === undefined && auditAction({ ...c.get("log"), status }) === undefined && (c.get("rules") === undefined || rulesVersionOf(c) === reportedRules)) return;
     const record = (): Promise<void> =>
       eventsOf(c, key, status, Date.now()).then(
         (events) => recordAudit(c.env, c.executionCtx, events),
         (err) => console.error(`aigis: audit event not built: ${err instanceof Error ? err.message : String(err)}`),
       );
-    const streamDone = c.get("streamDone");
     c.executionCtx.waitUntil(streamDone === undefined ? record() : streamDone.then(record, record));
   };
 }
