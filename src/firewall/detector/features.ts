@@ -4,7 +4,7 @@
  * events into module-scope buffers, block by block (`BLOCK` characters):
  * - hashed character 3- and 5-grams (whitespace collapsed, digits as "0", runs capped at 3);
  * - hashed word unigrams and bigrams;
- * - dense counts: the word classes of ./lexicon.ts, class pairs close together, an AI addressed
+ * - dense counts: the word classes of ./lexicon.ts, class pairs and triples close together, an AI addressed
  *   at the start of a sentence ("Assistant, ..."), sentence-initial override verbs, role tags,
  *   markdown images, and the structure of documents (pipes, tags, braces, lines, "key:" headers);
  * - gibberish: the worst stretch under a character-bigram model of benign text.
@@ -12,17 +12,24 @@
  * so an instruction hidden in a long document is not diluted by the text around it.
  * Every loop is linear; nothing allocates per character.
  */
-import { CLASSES, PAIRS, SUBSTRINGS, WORDS } from "./lexicon";
+import { CLASSES, PAIRS, SUBSTRINGS, TRIPLES, WORDS } from "./lexicon";
 
 export const HASH_BITS = 17;
 export const BUCKETS = 1 << HASH_BITS;
-/** Characters of the folded view per block; a window is two blocks. */
-export const BLOCK = 256;
+/**
+ * Characters of the folded view per block; a window is two blocks (256 characters). Shorter
+ * windows than the earlier 512 leave less of a document's scaffolding around a hidden
+ * instruction, so the model learns the instruction rather than the document it came in
+ * (leave-one-source-out: 128 beat 256 and 64; docs/model-card.md).
+ */
+export const BLOCK = 128;
 
 const N_CLASSES = CLASSES.length;
 /** Dense count features: classes, pairs, then the extras below. */
 export const F_PAIR = N_CLASSES;
-export const F_ADDRESS = F_PAIR + PAIRS.length;
+/** Class triples (./lexicon.ts TRIPLES): the override and extraction phrases as a whole. */
+export const F_TRIPLE = F_PAIR + PAIRS.length;
+export const F_ADDRESS = F_TRIPLE + TRIPLES.length;
 export const F_LEAD_VERB = F_ADDRESS + 1;
 export const F_STRUCT = F_LEAD_VERB + 1;
 export const F_LINES = F_STRUCT + 1;
@@ -37,17 +44,26 @@ export const F_GIB1 = DENSE_COUNTS;
 export const F_GIB2 = F_GIB1 + 1;
 export const F_DOC_ATTACK = F_GIB2 + 1;
 export const F_ANY_PAIR = F_DOC_ATTACK + 1;
-export const DENSE = F_ANY_PAIR + 1;
+/**
+ * Persuasive framing (role-play, "no disclaimers", "step by step", "you must") with and without
+ * a harmful subject in the same window: the framing alone is common in benign role-play, and a
+ * linear model over n-grams cannot express "framing matters only with a harmful ask" by itself.
+ */
+export const F_FRAME_HARM = F_ANY_PAIR + 1;
+export const F_FRAME_ONLY = F_FRAME_HARM + 1;
+export const DENSE = F_FRAME_ONLY + 1;
 
 /** Pairs that mark an instruction aimed at the model rather than at the reader. */
 const ATTACK_PAIRS = PAIRS.flatMap(([a, b], i) =>
-  ["IGNORE", "REVEAL", "SYSTEM", "NOW", "NEW", "SUMM", "ATTN", "STEALTH", "TOOL"].includes(a) ||
-  ["INSTR", "NOW", "SUMM", "AI", "IGNORE", "STEALTH", "TOOL"].includes(b) ? [i] : []);
+  ["IGNORE", "REVEAL", "SYSTEM", "NOW", "NEW", "SUMM", "ATTN", "STEALTH", "TOOL", "INSTEAD"].includes(a) ||
+  ["INSTR", "NOW", "SUMM", "AI", "IGNORE", "STEALTH", "TOOL", "REVOKE"].includes(b) ? [i] : []);
 
 const CLASS_BIT: Readonly<Record<string, number>> = Object.fromEntries(CLASSES.map((c, i) => [c, 1 << i]));
 const LEAD_MASK = CLASS_BIT.IGNORE! | CLASS_BIT.REVEAL! | CLASS_BIT.ROLE!;
 const TAG_MASK = CLASS_BIT.SYSTEM! | CLASS_BIT.AI! | CLASS_BIT.ATTN! | CLASS_BIT.INSTR!;
 const AI_BIT = CLASS_BIT.AI!;
+const HARM_C = CLASSES.indexOf("HARM");
+const FRAME_C = (["ROLE", "JB", "REFUSE", "DETAIL", "MUST"] as const).map((c) => CLASSES.indexOf(c));
 
 // ---------------------------------------------------------------------------------------------
 // Buffers (per isolate, grown on demand).
@@ -265,6 +281,15 @@ const PREFIX_H = new Int32Array(MAX_PREFIX + 1);
 const PAIR_A = PAIRS.map(([a]) => CLASS_BIT[a]!);
 const PAIR_B = PAIRS.map(([, b]) => CLASS_BIT[b]!);
 const PAIR_D = PAIRS.map(([, , d]) => d);
+const maskOf = (cs: readonly string[]): number => cs.reduce((m, c) => m | CLASS_BIT[c]!, 0);
+const TRIPLE_M = TRIPLES.map(([a, b, c]) => [CLASS_BIT[a]!, maskOf(b), maskOf(c)] as const);
+const TRIPLE_D = TRIPLES.map(([, , , d]) => d);
+
+/** Whether some class of `mask` was seen at word `from` or later. */
+function seenSince(mask: number, from: number): boolean {
+  for (let m = mask; m !== 0; m &= m - 1) if (LAST_SEEN[31 - Math.clz32(m & -m)]! >= from) return true;
+  return false;
+}
 
 /** Dense events for a word (or substring hit) of class `bits` at word position `w`. */
 function classEvents(bits: number, w: number): void {
@@ -274,6 +299,18 @@ function classEvents(bits: number, w: number): void {
     const d = PAIR_D[p]!;
     if ((bits & b) !== 0 && LAST_SEEN[31 - Math.clz32(a)]! >= w - d && (bits & a) === 0) dense(F_PAIR + p);
     else if ((bits & a) !== 0 && LAST_SEEN[31 - Math.clz32(b)]! >= w - d && (bits & b) === 0) dense(F_PAIR + p);
+  }
+  // A triple completes at this word: the word holds one or two of its parts, earlier words
+  // within the distance hold the rest.
+  for (let t = 0; t < TRIPLE_M.length; t++) {
+    const [a, b, c] = TRIPLE_M[t]!;
+    if ((bits & (a | b | c)) === 0) continue;
+    const from = w - TRIPLE_D[t]!;
+    const ha = (bits & a) !== 0;
+    const hb = (bits & b) !== 0;
+    const hc = (bits & c) !== 0;
+    if (ha && hb && hc) continue;
+    if ((ha || seenSince(a, from)) && (hb || seenSince(b, from)) && (hc || seenSince(c, from))) dense(F_TRIPLE + t);
   }
   for (let c = 0; c < N_CLASSES; c++) {
     if ((bits & (1 << c)) !== 0) {
@@ -607,6 +644,9 @@ export interface DenseParams {
   gib2: number;
 }
 
+/** log2(1 + c) for the counts below 15 (counts are whole numbers; from 15 on the value is capped at 4). */
+const LOG_COUNT = Float32Array.from({ length: 15 }, (_, c) => Math.min(Math.log2(1 + c), 4));
+
 /**
  * The dense feature values of one window from its raw counts. `out` has DENSE entries.
  * Counts are compressed (log2(1 + c), at most 4) so that a long template cannot win on volume.
@@ -614,7 +654,7 @@ export interface DenseParams {
 export function denseValues(counts: Float32Array, gib: number, p: DenseParams, out: Float32Array): void {
   for (let d = 0; d < DENSE_COUNTS; d++) {
     const c = counts[d]!;
-    out[d] = c === 0 ? 0 : Math.min(Math.log2(1 + c), 4);
+    out[d] = c < 15 ? LOG_COUNT[c]! : 4;
   }
   out[F_GIB1] = Math.max(0, gib - p.gib1);
   out[F_GIB2] = Math.max(0, gib - p.gib2);
@@ -624,9 +664,19 @@ export function denseValues(counts: Float32Array, gib: number, p: DenseParams, o
     attack += counts[F_PAIR + q]!;
     if (counts[F_PAIR + q]! > 0) any = 1;
   }
+  for (let t = 0; t < TRIPLES.length; t++) {
+    attack += counts[F_TRIPLE + t]!;
+    if (counts[F_TRIPLE + t]! > 0) any = 1;
+  }
   const doc = Math.min(1, (counts[F_STRUCT]! + counts[F_LINES]! + counts[F_HEADERS]!) / 12);
   out[F_DOC_ATTACK] = doc * Math.min(attack, 3);
   out[F_ANY_PAIR] = any;
+  let frame = 0;
+  for (const c of FRAME_C) frame += counts[c]!;
+  const f = frame < 15 ? LOG_COUNT[frame]! : 4;
+  const harm = counts[HARM_C]! > 0;
+  out[F_FRAME_HARM] = harm ? f : 0;
+  out[F_FRAME_ONLY] = harm ? 0 : f;
 }
 
 /** Windows of a scan with `nBlocks` blocks: window k covers blocks k and k + 1. */

@@ -14,7 +14,7 @@
 export const CLASSES = [
   "IGNORE", "PRIOR", "INSTR", "REVEAL", "SECRET", "SYSTEM", "YOU", "NOW", "NEW", "NEG",
   "LIMIT", "MODE", "DEVJB", "JB", "ROLE", "ETHICS", "MUST", "AI", "SUMM", "ATTN",
-  "HARM", "DETAIL", "REFUSE", "DECODE", "COMPLY", "STEALTH", "TOOL",
+  "HARM", "DETAIL", "REFUSE", "DECODE", "COMPLY", "STEALTH", "TOOL", "REVOKE", "INSTEAD",
 ] as const;
 export type WordClass = (typeof CLASSES)[number];
 
@@ -83,7 +83,7 @@ export const WORDS: Readonly<Record<WordClass, string>> = {
     du dich dein* dir ihr euch
     tu toi vous ton ta tes votre vos
     tú usted te ti tus
-    sei voi tuo tua
+    sei voi tuo tua tue tuoi
     você voce vocês teu tua
     jij je jou jouw u uw
     ty jesteś jestes twój twoj twoje ciebie wy
@@ -210,6 +210,28 @@ export const WORDS: Readonly<Record<WordClass, string>> = {
     curl fetch* invoke* call* endpoint* exfiltrat* transfer* attach*
     werkzeug* rufe aufrufen outil* appel* herramienta* llam* strument* chiam* ferramenta* cham* narzędzi* wywołaj*
     araç* çağır* инструмент* вызови* отправ*`,
+  // "Your instructions are void / no longer apply": an override without a verb of disregarding.
+  REVOKE: `cancel* revok* void invalid* suspend* lifted obsolete* nullified superseded expired rescind* annul* deactivat* waived
+    aufgehob* ungültig* widerruf* außer_kraft
+    annul* révoqu* suspendu* caduque* levée* levées
+    anulad* revocad* suspendid* inválid* invalid* cancelad*
+    annullat* revocat* sospes* decadut* valgono
+    revogad* suspens* cancelad*
+    ingetrokken vervallen ongeldig opgeheven
+    anulowan* unieważni* zawieszon* nieważn* odwołan*
+    iptal geçersiz askıya kaldırıldı
+    отменен* отменён* аннулир* недействит* приостановл* утратил* hủy_bỏ vô_hiệu`,
+  // "Instead of summarising, ...": the usual shape of a hijacked task.
+  INSTEAD: `instead rather
+    stattdessen statt anstatt
+    plutôt lieu
+    lugar vez
+    invece anziché
+    invés
+    plaats
+    zamiast
+    yerine
+    вместо thay_vì`,
 };
 
 /** Substrings for scripts without spaces between words, or with attached particles. */
@@ -239,6 +261,8 @@ export const SUBSTRINGS: Readonly<Partial<Record<WordClass, string>>> = {
   DECODE: `解码 解密 デコード 復号 디코딩 해독 فك تشفير डिकोड`,
   STEALTH: `不要提及 不要告诉 悄悄 言及しない 黙って 언급하지 몰래 لا تذكر سرا मत बताना चुपके`,
   TOOL: `工具 调用 ツール 呼び出 도구 호출 أداة استدعاء टूल`,
+  REVOKE: `作废 无效 失效 取消 廃止 無効 취소 무효 폐지 ملغاة ملغى إلغاء रद्द अमान्य`,
+  INSTEAD: `而是 代わりに 대신 بدلا بدلاً बजाय`,
 };
 
 /** Two classes within `distance` words of each other, in either order: one dense feature each. */
@@ -266,4 +290,17 @@ export const PAIRS: readonly (readonly [WordClass, WordClass, number])[] = [
   ["NEG", "STEALTH", 3],
   ["AI", "TOOL", 10],
   ["ATTN", "IGNORE", 6],
+  ["INSTR", "REVOKE", 6],
+  ["INSTEAD", "SUMM", 4],
+];
+
+/**
+ * Three classes within `distance` words, one from each group: the whole phrase of an
+ * override ("ignore | your, previous, system | instructions") or of a prompt extraction
+ * ("print | your, system | prompt, password"). Each half alone is common in benign text
+ * ("ignore the typos", "previous question", "print the rules of chess"); the three together are not.
+ */
+export const TRIPLES: readonly (readonly [WordClass, readonly WordClass[], readonly WordClass[], number])[] = [
+  ["IGNORE", ["PRIOR", "YOU", "SYSTEM"], ["INSTR"], 6],
+  ["REVEAL", ["YOU", "SYSTEM", "PRIOR"], ["INSTR", "SECRET"], 6],
 ];

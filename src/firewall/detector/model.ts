@@ -4,7 +4,7 @@
  * int8 with one scale per head, interleaved by bucket so both heads read one cache line.
  */
 import {
-  BUCKETS, COUNTS, DENSE, DENSE_COUNTS, GIB, SUMS, denseValues, initLexicon, scan, windowCount,
+  BLOCK, BUCKETS, COUNTS, DENSE, DENSE_COUNTS, GIB, HASH_BITS, SUMS, denseValues, initLexicon, scan, windowCount,
   type DenseParams,
 } from "./features";
 import { CODES, buildView, foldText } from "./view";
@@ -52,7 +52,9 @@ function fromBase64(s: string): Uint8Array {
 export function decodeModel(file: ModelFile): Model {
   const q = new Int8Array(fromBase64(file.hashed).buffer);
   const [h0, h1] = file.heads;
-  if (h0 === undefined || h1 === undefined || q.length !== 2 * BUCKETS || h0.dense.length !== DENSE || h1.dense.length !== DENSE) {
+  // The block size and hash width change what every weight means without changing the sizes.
+  if (h0 === undefined || h1 === undefined || q.length !== 2 * BUCKETS || h0.dense.length !== DENSE || h1.dense.length !== DENSE ||
+    file.block !== BLOCK || file.hashBits !== HASH_BITS) {
     throw new Error("detector weights do not match the feature layout; run npm run train:detector");
   }
   initLexicon(foldText);
@@ -100,14 +102,16 @@ export function logits(m: Model, text: string): [number, number] {
     let s1 = 0;
     let nh = 0;
     let gib = 0;
-    WIN.fill(0);
     for (let k = w; k < last; k++) {
       s0 += sums[3 * k]!;
       s1 += sums[3 * k + 1]!;
       nh += sums[3 * k + 2]!;
       if (gibs[k]! > gib) gib = gibs[k]!;
-      for (let d = 0; d < N_COUNTS; d++) WIN[d]! += counts[k * N_COUNTS + d]!;
     }
+    // The window's counts in one pass (a window is one or two blocks).
+    const a = w * N_COUNTS;
+    if (last - w === 2) for (let d = 0; d < N_COUNTS; d++) WIN[d] = counts[a + d]! + counts[a + N_COUNTS + d]!;
+    else for (let d = 0; d < N_COUNTS; d++) WIN[d] = counts[a + d]!;
     denseValues(WIN, gib, m.params, VALUES);
     const norm = nh > 0 ? 1 / Math.sqrt(nh) : 0;
     let z0 = m.bias0 + s0 * m.scale0 * norm;
