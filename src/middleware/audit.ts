@@ -13,6 +13,7 @@ import { auditAction, decisionEvent } from "../audit/event";
 import { AUDIT_KEY_SECRET, type AuditEvent } from "../audit/writer";
 import { GatewayError } from "../errors";
 import type { AppEnv } from "../env";
+import type { RequestLog } from "../analytics/record";
 import { isApiRoute } from "../routes";
 
 /** The rules version this isolate last reported; the writer drops repeats from other isolates. */
@@ -20,28 +21,41 @@ let reportedRules = "";
 
 const decoder = new TextDecoder();
 
-/** The rules version of this request, `version@hash`; "" before rules were read. */
-function rulesVersionOf(c: Context<AppEnv>): string {
-  const rules = c.get("rules");
-  return rules === undefined ? "" : `${rules.version}@${rules.hash}`;
+/** What a finished request leaves for the trail. */
+interface ToRecord {
+  /** Its log, when the request is a security decision. */
+  decision: RequestLog | undefined;
+  /** A rules version this isolate had not reported yet. */
+  rules: { version: string; source: string } | undefined;
 }
 
-async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, status: number, now: number): Promise<AuditEvent[]> {
-  const events: AuditEvent[] = [];
+/**
+ * Decided when the request is complete, without any I/O: most requests are plain allows
+ * under rules already reported, and leave nothing (undefined).
+ */
+function toRecord(c: Context<AppEnv>, status: number): ToRecord | undefined {
   const log = { ...c.get("log"), status };
-  // Most requests are plain allows: the body is hashed only for the ones recorded.
-  if (auditAction(log) !== undefined) {
+  const decision = auditAction(log) !== undefined ? log : undefined;
+  const rules = c.get("rules");
+  const version = rules === undefined ? "" : `${rules.version}@${rules.hash}`;
+  const fresh = rules !== undefined && version !== reportedRules;
+  if (decision === undefined && !fresh) return undefined;
+  if (fresh) reportedRules = version;
+  return { decision, rules: fresh ? { version, source: rules.source } : undefined };
+}
+
+async function eventsOf(c: Context<AppEnv>, key: Promise<CryptoKey>, what: ToRecord, now: number): Promise<AuditEvent[]> {
+  const events: AuditEvent[] = [];
+  if (what.decision !== undefined) {
     // Only API bodies are prompts: an admin body can hold a key (the dashboard's sign-in).
+    // The body is hashed only for the requests recorded.
     const body = isApiRoute(c.get("route")) ? c.get("rawBody") : undefined;
     const mac = body !== undefined && body.byteLength > 0 ? await promptMac(await key, decoder.decode(body)) : null;
-    const decision = decisionEvent(log, mac, now);
+    const decision = decisionEvent(what.decision, mac, now);
     if (decision !== undefined) events.push(decision);
   }
-  const rules = c.get("rules");
-  const version = rulesVersionOf(c);
-  if (rules !== undefined && version !== reportedRules) {
-    reportedRules = version;
-    events.push({ at: now, kind: "rules", client: "", tenant: "", rule: "", rulesVersion: version, action: "loaded", promptMac: null, detail: { source: rules.source } });
+  if (what.rules !== undefined) {
+    events.push({ at: now, kind: "rules", client: "", tenant: "", rule: "", rulesVersion: what.rules.version, action: "loaded", promptMac: null, detail: { source: what.rules.source } });
   }
   return events;
 }
@@ -55,16 +69,23 @@ export function auditTrail(): MiddlewareHandler<AppEnv> {
     if (key === undefined) throw new GatewayError("config_invalid", { detail: `secret ${AUDIT_KEY_SECRET} missing or shorter than 16 characters: the audit trail cannot be kept` });
     await next();
     const status = c.res.status;
-    const streamDone = c.get("streamDone");
-    // A finished request that is no security decision, under rules this isolate already
-    // reported, records nothing: decided here, without a promise or a waitUntil for it (most
-    // requests). A stream's decision is only known when it ends.
-    if (streamDone === undefined && auditAction({ ...c.get("log"), status }) === undefined && (c.get("rules") === undefined || rulesVersionOf(c) === reportedRules)) return;
-    const record = (): Promise<void> =>
-      eventsOf(c, key, status, Date.now()).then(
+    const write = (what: ToRecord): Promise<void> =>
+      eventsOf(c, key, what, Date.now()).then(
         (events) => recordAudit(c.env, c.executionCtx, events),
         (err) => console.error(`aigis: audit event not built: ${err instanceof Error ? err.message : String(err)}`),
       );
-    c.executionCtx.waitUntil(streamDone === undefined ? record() : streamDone.then(record, record));
+    const streamDone = c.get("streamDone");
+    if (streamDone === undefined) {
+      // Decided now; a request that records nothing (most) schedules no waitUntil at all.
+      const what = toRecord(c, status);
+      if (what !== undefined) c.executionCtx.waitUntil(write(what));
+      return;
+    }
+    // A stream's decision is only known when it ends.
+    const atEnd = (): Promise<void> => {
+      const what = toRecord(c, status);
+      return what === undefined ? Promise.resolve() : write(what);
+    };
+    c.executionCtx.waitUntil(streamDone.then(atEnd, atEnd));
   };
 }

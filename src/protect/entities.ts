@@ -79,11 +79,6 @@ class EntityScanner implements OutputScanner {
    * piece by piece so that no piece searches its whole context again; -1: none yet.
    */
   private wordEnd = -1;
-  /**
-   * The input's end, where a secret keyword may sit before a held value. Kept whole and cut
-   * (to its last SECRET_WORD_WINDOW characters) only when a held value needs it.
-   */
-  private recent = "";
 
   constructor(private readonly action: (type: string) => OutputAction) {}
 
@@ -99,13 +94,14 @@ class EntityScanner implements OutputScanner {
     while (ENTITY_WORD_G.test(region)) this.wordEnd = Math.max(this.wordEnd, base + ENTITY_WORD_G.lastIndex);
     this.seen += text.length;
     this.history = all.length > HISTORY ? all.slice(-HISTORY) : all;
-    this.recent = all;
   }
 
   holdFrom(pending: string): number {
     const len = pending.length;
     let hold = Math.min(trailingRun(pending), pemHold(pending));
-    hold = Math.min(hold, secretValueHold(pending, hold, this.recent));
+    // The history's end is where a secret keyword may sit before a held value (it holds more
+    // than the SECRET_WORD_WINDOW characters that look reads).
+    hold = Math.min(hold, secretValueHold(pending, hold, this.history));
     // Entities with inner spaces or words that the shape rules do not follow (names,
     // "(020) 7946 0958", "date of birth: 12 March 1990").
     const w0 = Math.max(0, len - DETECT_WINDOW);
@@ -236,7 +232,7 @@ const ENTITY_WORD_RE = /pass|pwd|\bpw\b|pin|secret|token|key|login|cred|auth|sig
 const ENTITY_WORD_G = new RegExp(ENTITY_WORD_RE.source, "gi");
 /** Longer than any match of ENTITY_WORD_RE plus the character its `\b` looks at. */
 const KEYWORD_SPAN = 12;
-/** Input kept for the next piece's context. */
+/** Input kept for the next piece's context (and for a secret keyword before a held value: at least SECRET_WORD_WINDOW). */
 const HISTORY = CONTEXT_WINDOW;
 
 /**

@@ -84,8 +84,7 @@ export async function readCapped(call: UpstreamCall, maxBytes: number, providerI
     try {
       return new Uint8Array(await call.response.arrayBuffer());
     } catch {
-      const code = call.timedOut() ? "upstream_timeout" : "upstream_unavailable";
-      throw new GatewayError(code, { detail: `provider ${providerId}: body read ${call.timedOut() ? "timed out" : "failed"}` });
+      throw readFailed(call, providerId);
     } finally {
       call.clearTimer();
     }
@@ -107,10 +106,15 @@ export async function readCapped(call: UpstreamCall, maxBytes: number, providerI
     }
   } catch (err) {
     if (err instanceof GatewayError) throw err;
-    const code = call.timedOut() ? "upstream_timeout" : "upstream_unavailable";
-    throw new GatewayError(code, { detail: `provider ${providerId}: body read ${call.timedOut() ? "timed out" : "failed"}` });
+    throw readFailed(call, providerId);
   } finally {
     call.clearTimer();
   }
   return concatBytes(chunks, total);
+}
+
+/** A body read that failed: the provider's timeout, or a broken connection. */
+function readFailed(call: UpstreamCall, providerId: string): GatewayError {
+  const timedOut = call.timedOut();
+  return new GatewayError(timedOut ? "upstream_timeout" : "upstream_unavailable", { detail: `provider ${providerId}: body read ${timedOut ? "timed out" : "failed"}` });
 }
