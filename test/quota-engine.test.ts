@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { admit, emptyState, expireReservations, settle, STREAM_RETRY_MS, usageReport, type AdmitRequest, type AdmitResult, type QuotaState } from "../src/quota/engine";
+import { admit, emptyState, expireReservations, restoreState, settle, STREAM_RETRY_MS, usageReport, type AdmitRequest, type AdmitResult, type QuotaState } from "../src/quota/engine";
 import { LimitsSchema, priceFor, PriceTableSchema, TenantBudgetSchema, type Limits, type PriceTable } from "../src/quota/limits";
 
 const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
@@ -137,7 +137,7 @@ describe("calendar windows", () => {
     const late = Date.UTC(2026, 10, 28, 23, 59, 59, 999);
     const { state } = run(emptyState(), lim, 10, late);
     expect(admit(state, lim, PRICES, rq(), late + 1).ok).toBe(false);
-    const id = Object.keys(state.reservations)[0]!;
+    const id = state.reservations[0]!.id;
     const s = settle(state, id, { inputTokens: 10, outputTokens: 0 }, lim, late + 2).state;
     expect(s.day).toEqual({ key: "2026-11-29", tokens: 10, spendNano: 25_000 });
     expect(admit(s, lim, PRICES, rq(), late + 2).ok).toBe(false);
@@ -146,7 +146,7 @@ describe("calendar windows", () => {
   it("a clock stepping back over midnight keeps the later day's usage", () => {
     const lim = limits({ daily_tokens: 15 });
     const s = ok(admit(emptyState(), lim, PRICES, rq(), Date.UTC(2026, 10, 29, 0, 0, 1))).state;
-    const settled = settle(s, Object.keys(s.reservations)[0]!, { inputTokens: 10, outputTokens: 0 }, lim, Date.UTC(2026, 10, 29, 0, 0, 2)).state;
+    const settled = settle(s, s.reservations[0]!.id, { inputTokens: 10, outputTokens: 0 }, lim, Date.UTC(2026, 10, 29, 0, 0, 2)).state;
     expect(admit(settled, lim, PRICES, rq(), Date.UTC(2026, 10, 28, 23, 59)).ok).toBe(false);
   });
 });
@@ -164,7 +164,7 @@ describe("reserve and settle", () => {
     expect(s).toMatchObject({ settled: true, charged: { tokens: 1300, costUsd: 0.0055 } });
     expect(s.state.day).toEqual({ key: "2026-11-28", tokens: 1300, spendNano: 5_500_000 });
     expect(s.state.month).toEqual({ key: "2026-11", tokens: 1300, spendNano: 5_500_000 });
-    expect(s.state.reservations).toEqual({});
+    expect(s.state.reservations).toEqual([]);
     const report = usageReport(s.state, lim, T0);
     expect(report.day.tokens).toEqual({ used: 1300, reserved: 0, limit: 100_000, remaining: 98_700 });
     expect(report.day.spend_usd).toEqual({ used: 0.0055, reserved: 0, limit: 10, remaining: 9.9945 });
@@ -288,7 +288,7 @@ describe("stale reservations and unpriced models", () => {
     expect(admit(a.state, lim, PRICES, rq({ stream: true }), T0 + 60_000, { maxAgeMs: 60_000 }).ok).toBe(false);
     const b = ok(admit(a.state, lim, PRICES, rq({ stream: true }), T0 + 60_001, { maxAgeMs: 60_000 }));
     expect(b.state.day.tokens).toBe(500);
-    expect(Object.keys(b.state.reservations)).toHaveLength(1);
+    expect(b.state.reservations).toHaveLength(1);
     // The late settle of the expired id changes nothing.
     expect(settle(b.state, req.id, { inputTokens: 100, outputTokens: 1 }, lim, T0 + 70_000).settled).toBe(false);
     expect(expireReservations(b.state, T0 + 60_001, 60_000)).toBe(b.state);
@@ -334,7 +334,7 @@ describe("state stays bounded", () => {
       if (i === 50_000) open = []; // five lost isolates: their reservations must expire
       if (i % 9973 === 0) now += 86_400_000; // cross days and months
     }
-    expect(Object.keys(s.reservations).length).toBeLessThanOrEqual(5);
+    expect(s.reservations.length).toBeLessThanOrEqual(5);
     // About 120 bytes per open reservation (at most 10 here), about 400 for the rest.
     expect(JSON.stringify(s).length).toBeLessThan(1200);
     expect(maxLen).toBeLessThan(2000);
@@ -347,6 +347,22 @@ describe("state stays bounded", () => {
     const r = admit(run(emptyState(), limits({}), 3, T0).state, limits({}), PRICES, rq(), T0, { maxOpenReservations: 3 });
     expect(refused(r)).toMatchObject({ reason: "rate_limited", policy: "in_flight" });
     expect(last.policies).toEqual([]);
+  });
+
+  it("a state saved before reservations became a list (version 1) continues with the same reservations", () => {
+    const lim = limits({ tokens_per_minute: 10_000, daily_tokens: 100_000 });
+    const a = ok(admit(emptyState(), lim, PRICES, rq({ id: "req_a", inputTokens: 100, outputCap: 50 }), T0));
+    const b = ok(admit(a.state, lim, PRICES, rq({ id: "req_b", inputTokens: 10, outputCap: 5, stream: true }), T0 + 1));
+    const { reservations, ...rest } = b.state;
+    const v1 = { ...rest, v: 1, reservations: Object.fromEntries(reservations.map(({ id, ...r }) => [id, r])) };
+    const restored = restoreState(JSON.parse(JSON.stringify(v1)));
+    expect(restored).toEqual(b.state);
+    expect(restoreState(JSON.parse(JSON.stringify(b.state)))).toEqual(b.state);
+    // Settling a restored reservation works as on the original state.
+    const s = settle(restored, "req_a", { inputTokens: 100, outputTokens: 20 }, lim, T0 + 2);
+    expect(s.settled).toBe(true);
+    expect(s.state).toEqual(settle(b.state, "req_a", { inputTokens: 100, outputTokens: 20 }, lim, T0 + 2).state);
+    expect(s.state.reservations.map((r) => r.id)).toEqual(["req_b"]);
   });
 
   it("buckets of policies removed from the rules are dropped", () => {

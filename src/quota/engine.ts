@@ -15,7 +15,7 @@ import { priceFor, type Limits, type PriceTable } from "./limits";
 import { costNano, FREE, maxOutputWithin, nanoToUsd, unitPrice } from "./money";
 import { budgetsOf, bucketsOf, policyStatuses, usedIn, type PolicyStatus } from "./policies";
 import { expireReservations } from "./settle";
-import { DEFAULT_MAX_OPEN_RESERVATIONS, DEFAULT_RESERVATION_MAX_AGE_MS, held, rollWindows, type BucketPolicy, type OpenReservation, type QuotaState } from "./state";
+import { DEFAULT_MAX_OPEN_RESERVATIONS, DEFAULT_RESERVATION_MAX_AGE_MS, held, reservationOf, rollWindows, type BucketPolicy, type OpenReservation, type QuotaState } from "./state";
 import { windowResetMs } from "./windows";
 
 export interface AdmitRequest {
@@ -93,8 +93,8 @@ function checkRequest(req: AdmitRequest): void {
   }
 }
 
-function toReservation(id: string, r: OpenReservation): Reservation {
-  return { id, tokens: r.tokens, costUsd: nanoToUsd(r.costNano), stream: r.stream, grantedOutputTokens: r.granted };
+function toReservation(r: OpenReservation): Reservation {
+  return { id: r.id, tokens: r.tokens, costUsd: nanoToUsd(r.costNano), stream: r.stream, grantedOutputTokens: r.granted };
 }
 
 /**
@@ -110,9 +110,10 @@ export function admit(state: QuotaState, limits: Limits, prices: PriceTable, req
   checkRequest(req);
   const work = rollWindows(expireReservations(state, now, opts.maxAgeMs ?? DEFAULT_RESERVATION_MAX_AGE_MS), now);
   const refuse = (f: Failure): AdmitResult => ({ ok: false, ...f, policies: policyStatuses(work, limits, now) });
-  if (Object.hasOwn(work.reservations, req.id)) {
+  const again = reservationOf(work, req.id);
+  if (again !== undefined) {
     // A retried RPC whose first attempt did commit: answer the same, consume nothing more.
-    return { ok: true, state: work, reservation: toReservation(req.id, work.reservations[req.id]!), policies: policyStatuses(work, limits, now) };
+    return { ok: true, state: work, reservation: toReservation(again), policies: policyStatuses(work, limits, now) };
   }
 
   const price = priceFor(prices, req.model);
@@ -153,14 +154,14 @@ export function admit(state: QuotaState, limits: Limits, prices: PriceTable, req
   }
   if (failures.length > 0) return refuse(worst(failures));
 
-  const open: OpenReservation = { tokens, costNano: costNano(unit, req.inputTokens, granted), inPico: unit.input, outPico: unit.output, stream: req.stream, createdMs: now };
+  const open: OpenReservation = { id: req.id, tokens, costNano: costNano(unit, req.inputTokens, granted), inPico: unit.input, outPico: unit.output, stream: req.stream, createdMs: now };
   if (budgets.length > 0) open.granted = granted;
   // Buckets of policies no longer configured are dropped here, which keeps the state bounded.
-  const next: QuotaState = { ...work, buckets, reservations: { ...work.reservations, [req.id]: open } };
-  return { ok: true, state: next, reservation: toReservation(req.id, open), policies: policyStatuses(next, limits, now) };
+  const next: QuotaState = { ...work, buckets, reservations: [...work.reservations, open] };
+  return { ok: true, state: next, reservation: toReservation(open), policies: policyStatuses(next, limits, now) };
 }
 
-export { emptyState, DEFAULT_MAX_OPEN_RESERVATIONS, DEFAULT_RESERVATION_MAX_AGE_MS, type QuotaState } from "./state";
+export { emptyState, restoreState, DEFAULT_MAX_OPEN_RESERVATIONS, DEFAULT_RESERVATION_MAX_AGE_MS, type QuotaState } from "./state";
 export { settle, expireReservations, type ActualUsage, type Released, type SettleResult } from "./settle";
 export { usageReport, type UsageReport } from "./usage";
 export type { PolicyStatus, PolicyName, PolicyUnit } from "./policies";

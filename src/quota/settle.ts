@@ -7,7 +7,7 @@ import { adjust } from "./bucket";
 import type { Limits } from "./limits";
 import { costNano, nanoToUsd } from "./money";
 import { bucketsOf } from "./policies";
-import { charge, rollWindows, without, type QuotaState } from "./state";
+import { charge, reservationOf, rollWindows, without, type OpenReservation, type QuotaState } from "./state";
 
 /** Usage the provider reported, or that the gateway counted on a stream it cut or lost. */
 export interface ActualUsage {
@@ -43,8 +43,8 @@ const isCount = (n: unknown): n is number => typeof n === "number" && Number.isS
  * const { state: next } = settle(state, "req_1", { inputTokens: 812, outputTokens: 95 }, limits, Date.now());
  */
 export function settle(state: QuotaState, id: string, outcome: ActualUsage | Released, limits: Limits, now: number): SettleResult {
-  if (!Object.hasOwn(state.reservations, id)) return { state, settled: false, charged: { tokens: 0, costUsd: 0 } };
-  const r = state.reservations[id]!;
+  const r = reservationOf(state, id);
+  if (r === undefined) return { state, settled: false, charged: { tokens: 0, costUsd: 0 } };
   let tokens: number;
   let cost: number;
   if ("released" in outcome) {
@@ -77,19 +77,15 @@ export function settle(state: QuotaState, id: string, outcome: ActualUsage | Rel
 export function expireReservations(state: QuotaState, now: number, maxAgeMs: number): QuotaState {
   // A NaN clock would make every reservation look stale and charge them all.
   if (!Number.isFinite(now)) throw new RangeError("quota clock is not a finite number");
-  let stale: string[] | undefined;
-  for (const [id, r] of Object.entries(state.reservations)) {
-    // A corrupt createdMs (NaN) fails the comparison, so such a record expires too.
-    if (!(now - r.createdMs <= maxAgeMs)) (stale ??= []).push(id);
-  }
-  if (stale === undefined) return state;
-  const reservations = { ...state.reservations };
+  // A corrupt createdMs (NaN) fails the comparison, so such a record expires too.
+  const fresh = (r: OpenReservation): boolean => now - r.createdMs <= maxAgeMs;
+  if (state.reservations.every(fresh)) return state;
   let tokens = 0;
   let cost = 0;
-  for (const id of stale) {
-    tokens += reservations[id]!.tokens;
-    cost += reservations[id]!.costNano;
-    delete reservations[id];
+  for (const r of state.reservations) {
+    if (fresh(r)) continue;
+    tokens += r.tokens;
+    cost += r.costNano;
   }
-  return charge(rollWindows({ ...state, reservations }, now), tokens, cost);
+  return charge(rollWindows({ ...state, reservations: state.reservations.filter(fresh) }, now), tokens, cost);
 }

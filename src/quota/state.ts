@@ -22,6 +22,8 @@ export interface WindowCounters {
 
 /** A request admitted but not yet settled. */
 export interface OpenReservation {
+  /** The reservation id (the gateway's request id). */
+  id: string;
   /** Tokens held: input + granted output. */
   tokens: number;
   /** Nano-dollars held. */
@@ -36,11 +38,17 @@ export interface OpenReservation {
 }
 
 export interface QuotaState {
-  v: 1;
+  v: 2;
   buckets: Partial<Record<BucketPolicy, BucketState>>;
   day: WindowCounters;
   month: WindowCounters;
-  reservations: Record<string, OpenReservation>;
+  /**
+   * Oldest first. An array, not a record keyed by id: every admit and settle builds a new
+   * state, and copying a record whose keys come and go (V8 keeps it in dictionary mode) cost
+   * about 20 us per copy at 20 requests in flight, more than the rest of the engine together;
+   * an array copies its pointers. Finding an id is a scan, at most the in-flight cap long.
+   */
+  reservations: readonly OpenReservation[];
 }
 
 /** Requests in flight per client before new ones are refused, which bounds the state. */
@@ -55,7 +63,23 @@ export const DEFAULT_RESERVATION_MAX_AGE_MS = 30 * 60_000;
 
 /** @example const state = emptyState(); // what a new client's Durable Object starts with */
 export function emptyState(): QuotaState {
-  return { v: 1, buckets: {}, day: { key: "", tokens: 0, spendNano: 0 }, month: { key: "", tokens: 0, spendNano: 0 }, reservations: {} };
+  return { v: 2, buckets: {}, day: { key: "", tokens: 0, spendNano: 0 }, month: { key: "", tokens: 0, spendNano: 0 }, reservations: [] };
+}
+
+/**
+ * A persisted state as the engine uses it. Version 1 (before 2026-11-30) kept reservations
+ * in a record keyed by id; an object that saved one continues with the same reservations.
+ */
+export function restoreState(saved: unknown): QuotaState {
+  const s = saved as Omit<QuotaState, "v" | "reservations"> & { v: number; reservations: readonly OpenReservation[] | Record<string, Omit<OpenReservation, "id">> };
+  if (Array.isArray(s.reservations)) return { ...s, v: 2, reservations: s.reservations };
+  return { ...s, v: 2, reservations: Object.entries(s.reservations).map(([id, r]) => ({ ...r, id })) };
+}
+
+/** The open reservation with this id, if any. */
+export function reservationOf(state: QuotaState, id: string): OpenReservation | undefined {
+  for (const r of state.reservations) if (r.id === id) return r;
+  return undefined;
 }
 
 function rolled(counters: WindowCounters, kind: WindowKind, now: number): WindowCounters {
@@ -82,7 +106,7 @@ export interface Held {
 /** What the open reservations hold. In-flight requests count against every current window. */
 export function held(state: QuotaState): Held {
   const h: Held = { tokens: 0, costNano: 0, streams: 0, count: 0 };
-  for (const r of Object.values(state.reservations)) {
+  for (const r of state.reservations) {
     h.tokens += r.tokens;
     h.costNano += r.costNano;
     if (r.stream) h.streams++;
@@ -102,7 +126,5 @@ export function charge(state: QuotaState, tokens: number, costNano: number): Quo
 
 /** The state without one reservation. */
 export function without(state: QuotaState, id: string): QuotaState {
-  const reservations = { ...state.reservations };
-  delete reservations[id];
-  return { ...state, reservations };
+  return { ...state, reservations: state.reservations.filter((r) => r.id !== id) };
 }
