@@ -145,6 +145,7 @@ const KEY_RECORD = { client_id: "bench", tenant: "bench", name: "bench", plan: "
  * @property {number} non2xx
  * @property {number} errors connection errors, timeouts and 2xx bodies that failed the scenario's check
  * @property {number | undefined} otherCpu % of all cores other processes used meanwhile
+ * @property {number | undefined} serverCpuUs CPU of the server under test per completed request, in µs
  *
  * @typedef {object} Load what autocannon sends, and how it checks each answer
  * @property {string} body
@@ -411,10 +412,12 @@ async function fetchStream(target) {
 }
 
 /**
- * CPU time (in ticks of 1/100 s) used by the whole machine, and by this process with its
- * children (the workerd processes). The difference is other processes competing for the same
- * cores, which skews even ratios measured in one run. Undefined without Linux's /proc.
- * @returns {{ at: number, busy: number, ours: number } | undefined}
+ * CPU time (in ticks of 1/100 s) used by the whole machine, by this process with its
+ * children (the workerd processes), and by the children alone (the servers under test: this
+ * process runs the load generator and the mock). The whole machine minus ours is other
+ * processes competing for the same cores, which skews even ratios measured in one run.
+ * Undefined without Linux's /proc.
+ * @returns {{ at: number, busy: number, ours: number, servers: number } | undefined}
  */
 function cpuTicks() {
   try {
@@ -446,7 +449,7 @@ function cpuTicks() {
       ours += ticks.get(pid) ?? 0;
       queue.push(...(children.get(pid) ?? []));
     }
-    return { at: performance.now(), busy, ours };
+    return { at: performance.now(), busy, ours, servers: ours - (ticks.get(process.pid) ?? 0) };
   } catch {
     return undefined;
   }
@@ -462,6 +465,19 @@ function otherCpuPct(before, after) {
   const available = ((after.at - before.at) / 1000) * 100 * os.availableParallelism();
   const other = after.busy - before.busy - (after.ours - before.ours);
   return Math.max(0, (100 * other) / available);
+}
+
+/**
+ * CPU the servers under test used per completed request, in microseconds: unlike requests
+ * per second it barely moves when other processes compete for the cores, so it compares
+ * two builds measured on a busy machine. Undefined without /proc or without requests.
+ * @param {ReturnType<typeof cpuTicks>} before
+ * @param {ReturnType<typeof cpuTicks>} after
+ * @param {number} requests
+ */
+function serverCpuUs(before, after, requests) {
+  if (before === undefined || after === undefined || requests === 0) return undefined;
+  return ((after.servers - before.servers) * 10_000) / requests;
 }
 
 /**
@@ -485,7 +501,8 @@ async function measure(target, seconds, connections, load, timed = true) {
       duration: seconds,
     });
   const result = /** @type {AutocannonResult} */ (timed && target.profile !== undefined ? await target.profile(run) : await run());
-  const otherCpu = otherCpuPct(before, cpuTicks());
+  const after = cpuTicks();
+  const otherCpu = otherCpuPct(before, after);
   return {
     // Only successes count: an error page (or a cut stream) is cheaper than a real answer.
     rps: (result["2xx"] - result.mismatches) / result.duration,
@@ -495,6 +512,7 @@ async function measure(target, seconds, connections, load, timed = true) {
     non2xx: result.non2xx,
     errors: result.errors + result.mismatches,
     otherCpu,
+    serverCpuUs: serverCpuUs(before, after, result.requests.total),
   };
 }
 
@@ -560,6 +578,7 @@ function combine(samples) {
     non2xx: sum((s) => s.non2xx),
     errors: sum((s) => s.errors),
     otherCpu: samples.some((s) => s.otherCpu === undefined) ? undefined : Math.max(...samples.map((s) => s.otherCpu ?? 0)),
+    serverCpuUs: samples.some((s) => s.serverCpuUs === undefined) ? undefined : median(samples.map((s) => s.serverCpuUs ?? 0)),
   };
 }
 
@@ -578,8 +597,14 @@ function combineStream(samples) {
 /** @typedef {ReturnType<typeof combineStream>} StreamStats */
 
 /** The table cells every scenario ends its rows with. @param {Stats} s */
-const healthCells = (s) => [String(s.requests), String(s.non2xx), String(s.errors), s.otherCpu === undefined ? "-" : String(round(s.otherCpu, 1))];
-const HEALTH_HEADERS = ["requests", "non-2xx", "errors", "other CPU %"];
+const healthCells = (s) => [
+  s.serverCpuUs === undefined ? "-" : String(Math.round(s.serverCpuUs)),
+  String(s.requests),
+  String(s.non2xx),
+  String(s.errors),
+  s.otherCpu === undefined ? "-" : String(round(s.otherCpu, 1)),
+];
+const HEALTH_HEADERS = ["server CPU us/req", "requests", "non-2xx", "errors", "other CPU %"];
 
 /**
  * Prints an aligned table under a line saying how it was measured: the first column (the

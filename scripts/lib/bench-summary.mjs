@@ -24,6 +24,7 @@ export const RATIO_TARGETS = { bare_do: 0.8, peer: 1.5 };
  * @property {number} non2xx
  * @property {number} errors
  * @property {number | undefined} otherCpu % of all cores other processes used meanwhile (the worst round)
+ * @property {number | undefined} [serverCpuUs] CPU the server under test used per completed request, in µs (median of the rounds)
  *
  * @typedef {{ connections: number, duration: number, rounds: number, limits: string, profile?: string | undefined }} RunSettings
  * @typedef {{ raw: number, gzip: number }} BundleSize
@@ -83,6 +84,10 @@ export function runFacts(stats, bundle, options) {
   if (options.profile !== undefined) out.profiled = true;
   const other = [...stats.values()].map((s) => s.otherCpu);
   if (other.every((v) => v !== undefined)) out.other_cpu_pct = round(Math.max(...other), 1);
+  // What one request costs each server, robust to a busy machine where the ratios are not.
+  if ([...stats.values()].every((s) => s.serverCpuUs !== undefined)) {
+    out.server_cpu_us_per_req = Object.fromEntries([...stats].map(([id, s]) => [id, Math.round(/** @type {number} */ (s.serverCpuUs))]));
+  }
   const failing = [...stats].filter(([, s]) => failureShare(s) > ERROR_BUDGET);
   if (failing.length > 0) {
     out.errors = Object.fromEntries(failing.map(([id, s]) => [id, { requests: s.requests, non2xx: s.non2xx, errors: s.errors }]));
