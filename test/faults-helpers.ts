@@ -156,6 +156,12 @@ export function faultyClientState(faults: {
           calls.settle.push(name);
           return err === undefined ? stub.settle(...args) : Promise.reject(err);
         },
+        // Settlements sent on their own (src/admission/settle-queue.ts): the same fault applies.
+        settleMany(...args: Parameters<typeof stub.settleMany>) {
+          const err = faults.settle?.(name);
+          calls.settle.push(name);
+          return err === undefined ? stub.settleMany(...args) : Promise.reject(err);
+        },
         usage: (...args: Parameters<typeof stub.usage>) => stub.usage(...args),
       };
     },

@@ -85,6 +85,7 @@ function countingClientState(failOwnedRefs = false): { ns: Env["CLIENT_STATE"]; 
       return {
         admit: (...a: Parameters<typeof stub.admit>) => stub.admit(...a),
         settle: (...a: Parameters<typeof stub.settle>) => stub.settle(...a),
+        settleMany: (...a: Parameters<typeof stub.settleMany>) => stub.settleMany(...a),
         ownedRefs(...a: Parameters<typeof stub.ownedRefs>) {
           calls.ownedRefs++;
           return failOwnedRefs ? Promise.reject(doError.overloaded()) : stub.ownedRefs(...a);

@@ -17,9 +17,10 @@
  * which only it may continue (`previous_response_id`, `item_reference`).
  */
 import { DurableObject } from "cloudflare:workers";
-import { admit, emptyState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
+import { admit, emptyState, restoreState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
 import type { Limits, PriceTable } from "../quota/limits";
 import type { TemplateHint } from "../extraction/features";
+import type { Settlement } from "./settle-queue";
 import type { ProbePolicy } from "../extraction/score";
 import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
 import type { ObjectKind, OwnedObject, OwnedPage } from "../files/objects";
@@ -35,6 +36,8 @@ export interface AdmitRequest {
   quota?: { limits: Limits; prices: PriceTable; request: QuotaRequest };
   /** The request's probing features and the plan's policy (src/extraction); absent when probing is off. */
   probe?: { obs: ProbeObservation; policy: ProbePolicy; requestId: string };
+  /** Earlier requests' settlements riding along (src/admission/settle-queue.ts), applied first. */
+  settles?: Settlement[];
 }
 
 /** What the probing score decided for one request; the Worker applies it (or only records it in shadow mode). */
@@ -106,7 +109,7 @@ export class ClientState extends DurableObject<Env> {
       sql.exec("CREATE INDEX IF NOT EXISTS owned_responses_created ON owned_responses (created)");
       for (const row of sql.exec<{ hash: string }>("SELECT hash FROM revoked_keys")) this.revoked.add(row.hash);
       const saved = sql.exec<{ state: string }>("SELECT state FROM quota_state WHERE id = 1").toArray()[0];
-      if (saved !== undefined) this.quota = JSON.parse(saved.state) as QuotaState;
+      if (saved !== undefined) this.quota = restoreState(JSON.parse(saved.state));
       const probe = sql.exec<{ state: string }>("SELECT state FROM probe_state WHERE id = 1").toArray()[0];
       if (probe !== undefined) this.probe = JSON.parse(probe.state) as ProbeState;
       this.probeLevel = this.probe.level;
@@ -146,6 +149,7 @@ export class ClientState extends DurableObject<Env> {
    * that keeps probing through its Retry-After stays denied.
    */
   async admit(req: AdmitRequest): Promise<AdmitResult> {
+    if (req.settles !== undefined) this.applySettlements(req.settles);
     if (req.keyHash !== "" && this.revoked.has(req.keyHash)) return { ok: false, reason: "revoked" };
     let quota: Extract<ReturnType<typeof admit>, { ok: true }> | undefined;
     if (req.quota !== undefined) {
@@ -176,6 +180,22 @@ export class ClientState extends DurableObject<Env> {
     }
     this.probeLevel = r.action === "allow" ? 0 : 1;
     return { action: r.action, score: r.score, ...(r.retryAfterS !== undefined ? { retryAfterS: r.retryAfterS } : {}), reasons: r.reasons, template: r.template };
+  }
+
+  /** Settles each in order (src/admission/settle-queue.ts). Idempotent, like `settle`. */
+  async settleMany(settlements: Settlement[]): Promise<void> {
+    this.applySettlements(settlements);
+  }
+
+  private applySettlements(settlements: readonly Settlement[]): void {
+    let changed = false;
+    for (const s of settlements) {
+      const result = settle(this.quota, s.id, s.outcome, s.limits, s.now);
+      if (!result.settled) continue;
+      this.quota = result.state;
+      changed = true;
+    }
+    if (changed) this.save();
   }
 
   /** Replaces a reservation by what was used (or releases it). Idempotent. */

@@ -14,6 +14,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AdmitRequest, AdmitResult, ProbeVerdict } from "../admission/client-state";
+import { requeueSettlements, sendSettlements, takeSettlements } from "../admission/settle-queue";
 import { GatewayError, type ErrorCode } from "../errors";
 import { getConfig, secretOf, type AppEnv } from "../env";
 import { degradeRequest } from "../extraction/degrade";
@@ -21,7 +22,7 @@ import { extractProbeFeatures, type TemplateHint } from "../extraction/features"
 import type { ProbePolicy } from "../extraction/score";
 import { observationOf, type ProbeObservation } from "../extraction/state";
 import { rateLimitHeaders } from "../quota/headers";
-import { isMetered, LimitsSchema, type Limits, type TenantBudget } from "../quota/limits";
+import { isMetered, LimitsSchema, priceFor, type Limits, type TenantBudget } from "../quota/limits";
 import { estimateRequestTokens, outputCapOf } from "../quota/tokens";
 import { isApiRoute, type ApiRoute } from "../routes";
 import { planFor, tenantBudgetOf } from "../rules/schema";
@@ -60,7 +61,25 @@ export interface AdmitOptions {
   waitUntil: (work: Promise<unknown>) => void;
 }
 
+/**
+ * The admission call, carrying the settlements of earlier requests that wait for this object
+ * (src/admission/settle-queue.ts). When the call fails they are put back and sent on their
+ * own: the object may or may not have applied them, and settling twice changes nothing.
+ */
 export async function admitWithRetry(ns: Namespace, name: string, req: AdmitRequest, opts: AdmitOptions): Promise<AdmitResult> {
+  const settles = takeSettlements(ns, name);
+  try {
+    return await admitOnce(ns, name, settles.length > 0 ? { ...req, settles } : req, opts);
+  } catch (err) {
+    if (settles.length > 0) {
+      requeueSettlements(ns, name, settles);
+      opts.waitUntil(sendSettlements(ns, name));
+    }
+    throw err;
+  }
+}
+
+async function admitOnce(ns: Namespace, name: string, req: AdmitRequest, opts: AdmitOptions): Promise<AdmitResult> {
   for (let attempt = 0; ; attempt++) {
     const stub = ns.get(ns.idFromName(name));
     try {
@@ -208,8 +227,12 @@ export function admission(): MiddlewareHandler<AppEnv> {
       const outputCap = route === "embeddings" ? 0 : (cap ?? limits.default_output_cap);
       // Legacy completions generate `best_of` candidates server-side and bill them all.
       n = Math.max(typeof body.n === "number" ? body.n : 1, typeof body.best_of === "number" ? body.best_of : 1);
-      const request = { id: c.get("requestId"), model: String(body.model), inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
-      req.quota = { limits, prices: rules.prices, request };
+      const model = String(body.model);
+      const request = { id: c.get("requestId"), model, inputTokens: estimateRequestTokens(route, body), outputCap, n, stream: body.stream === true };
+      // Only the model's own price travels: the call is serialised on both sides, and a
+      // deployment's whole price table can be many times the rest of the request.
+      const price = priceFor(rules.prices, model);
+      req.quota = { limits, prices: price === undefined ? {} : { [model]: price }, request };
     }
 
     const probing = plan.probing;

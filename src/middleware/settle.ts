@@ -13,6 +13,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, ReservationRef, UpstreamOutcome } from "../env";
 import type { ActualUsage, Released } from "../quota/engine";
+import { settleLater } from "../admission/settle-queue";
 
 /** What to settle a reservation with. Pure. */
 export function settlement(ref: ReservationRef, upstream: UpstreamOutcome | undefined): ActualUsage | Released {
@@ -37,15 +38,14 @@ export function settleUsage(): MiddlewareHandler<AppEnv> {
       if (streamDone !== undefined) await streamDone.catch(() => {});
       const outcome = settlement(ref, c.get("upstream"));
       const now = Date.now();
-      await ns.get(ns.idFromName(ref.clientId)).settle(id, outcome, ref.limits, now);
-      if (ref.tenantLimits !== undefined) await ns.get(ns.idFromName(`tenant:${ref.tenant}`)).settle(id, outcome, ref.tenantLimits, now);
+      // Queued: the client's next admission call takes it along, or it is sent on its own
+      // shortly after (src/admission/settle-queue.ts). A failed send is logged there, and the
+      // object reclaims reservations that never settle after their maximum age, charging
+      // them in full (src/quota/settle.ts): a lost settle fails closed.
+      const sends = [settleLater(ns, ref.clientId, { id, outcome, limits: ref.limits, now })];
+      if (ref.tenantLimits !== undefined) sends.push(settleLater(ns, `tenant:${ref.tenant}`, { id, outcome, limits: ref.tenantLimits, now }));
+      await Promise.all(sends);
     };
-    c.executionCtx.waitUntil(
-      work().catch(() => {
-        // The object reclaims reservations that never settle after their maximum age,
-        // charging them in full (src/quota/settle.ts): a lost settle fails closed.
-        console.error(`aigis: settling ${id} failed; the reservation will expire as fully used`);
-      }),
-    );
+    c.executionCtx.waitUntil(work());
   };
 }
