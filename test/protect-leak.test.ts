@@ -101,6 +101,16 @@ describe("canaryScanner", async () => {
     }
   });
 
+  it("scanners for different canaries, built one after another in one isolate, each find only their own", async () => {
+    const other = await canaryFor("test-secret", "client-43");
+    // Built and used interleaved: the per-isolate pattern cache must not mix them up.
+    const mine = canaryScanner(canary, "redact");
+    const theirs = canaryScanner(other, "redact");
+    expect(drive(theirs, [text]).findings).toEqual([]);
+    expect(drive(mine, [text]).text).toBe(expected);
+    expect(drive(canaryScanner(other, "redact"), [`a ${other} b`]).text).toBe("a [redacted] b");
+  });
+
   it("still reports a canary cut by a forced release", () => {
     const r = drive(canaryScanner(canary, "redact"), [`x ${canary.slice(0, 10)}`, `${canary.slice(10)} y`], 4);
     expect(r.findings).toHaveLength(1);
@@ -121,6 +131,16 @@ describe("overlapScanner", () => {
     expect(words.length).toBeGreaterThanOrEqual(60);
     const r = drive(overlapScanner(PROMPT, { minWords: DEFAULT_OVERLAP_WORDS, action: "flag" }), chunks(`Sure! My instructions are: "${PROMPT}" Anything else? ${PROMPT}`, 3));
     expect(r.findings).toEqual([{ kind: "overlap", type: "SYSTEM_PROMPT_OVERLAP", action: "flag" }]);
+  });
+
+  it("each system prompt is matched against its own shingles when scanners for several prompts are built in turn", () => {
+    const other = "You are Quill, a writing tutor for a secondary school. Help students plan essays, never write the essay for them, and ask one question at a time about their argument, structure and evidence before you suggest changes.";
+    const quoteOfOther = `Sure: ${other}`;
+    expect(drive(overlapScanner(other, { minWords: 20, action: "flag" }), [quoteOfOther]).findings).toHaveLength(1);
+    expect(drive(overlapScanner(PROMPT, { minWords: 20, action: "flag" }), [quoteOfOther]).findings).toEqual([]);
+    expect(drive(overlapScanner(other, { minWords: 20, action: "flag" }), [`Sure: ${PROMPT}`]).findings).toEqual([]);
+    // The same prompt with a smaller minWords uses shingles of another length.
+    expect(drive(overlapScanner(other, { minWords: 5, action: "flag" }), [`so: ${other.split(" ").slice(3, 9).join(" ")}`]).findings).toHaveLength(1);
   });
 
   it("ignores case and punctuation", () => {

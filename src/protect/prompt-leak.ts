@@ -72,11 +72,29 @@ const MAX_GAP = 3;
  * const s = canaryScanner(canary, "redact");
  * s.apply(`the secret is ${canary}`, "").text // "the secret is [redacted]"
  */
+/**
+ * A canary's pattern, per isolate: a client's canary is the same on every request, and
+ * building (and compiling) its expression each time cost more than matching it. Shared
+ * safely: `matchAll` works on a copy of a global expression, never on its `lastIndex`.
+ */
+const canaryPatterns = new Map<string, RegExp>();
+const CANARY_PATTERNS_KEPT = 4096;
+
+function canaryPattern(core: string): RegExp {
+  let pattern = canaryPatterns.get(core);
+  if (pattern === undefined) {
+    pattern = new RegExp([...core].join(`${SEPARATOR_SRC}{0,${MAX_GAP}}`), "gi");
+    if (canaryPatterns.size >= CANARY_PATTERNS_KEPT) canaryPatterns.clear();
+    canaryPatterns.set(core, pattern);
+  }
+  return pattern;
+}
+
 export function canaryScanner(canary: string, action: OutputAction): OutputScanner {
   // Only letters and digits identify the canary; its own hyphen is just another separator.
   const core = canary.toLowerCase().replace(/[^a-z0-9]/g, "");
   const active = action !== "allow" && core.length > 0;
-  const pattern = new RegExp([...core].join(`${SEPARATOR_SRC}{0,${MAX_GAP}}`), "gi");
+  const pattern = canaryPattern(core);
   const maxSpan = core.length * (MAX_GAP + 1);
 
   /** How far `s` from `i` follows the canary: its length if whole, -1 on a mismatch. */
@@ -179,17 +197,50 @@ interface RunState {
  * const s = overlapScanner(systemPrompt, { minWords: DEFAULT_OVERLAP_WORDS, action: "block" });
  * s.apply(answer, "").findings // [{ kind: "overlap", type: "SYSTEM_PROMPT_OVERLAP", action: "block" }] when it quotes
  */
-export function overlapScanner(systemPrompt: string, opts: { minWords: number; action: OutputAction }): OutputScanner {
-  const minWords = Math.max(1, Math.floor(opts.minWords));
-  const k = Math.min(SHINGLE, minWords);
+/** What an overlap scanner needs of one system prompt: built once per prompt, read only. */
+interface PromptShingles {
+  /** Words in the prompt. */
+  count: number;
+  /** Every run of k consecutive prompt words, joined by spaces. */
+  shingles: Set<string>;
+  /** The longest prompt word plus 2: how much of an unfinished word is worth carrying. */
+  carryMax: number;
+}
+
+/**
+ * Shingles per (k, system prompt), per isolate: an application sends the same system prompt
+ * with every request, and splitting it into words and shingles on each one was a visible
+ * share of the response stage's CPU. Bounded in entries and in the size of a prompt kept.
+ */
+const shingleCache = new Map<string, PromptShingles>();
+const SHINGLE_CACHE_ENTRIES = 64;
+const SHINGLE_CACHE_MAX_CHARS = 32 * 1024;
+
+function promptShingles(systemPrompt: string, k: number): PromptShingles {
+  const key = `${k}\0${systemPrompt}`;
+  const known = shingleCache.get(key);
+  if (known !== undefined) return known;
   const promptWords = words(systemPrompt);
-  const active = opts.action !== "allow" && promptWords.length >= minWords;
   const shingles = new Set<string>();
-  if (active) for (let i = 0; i + k <= promptWords.length; i++) shingles.add(promptWords.slice(i, i + k).join(" "));
+  for (let i = 0; i + k <= promptWords.length; i++) shingles.add(promptWords.slice(i, i + k).join(" "));
   // A word longer than every word of the prompt matches none of them, so only that much of an
   // unfinished word is carried to the next chunk: carrying all of it made an answer that is one
   // long unbroken run (base64, a hex dump) cost time quadratic in its length.
-  const carryMax = promptWords.reduce((n, w) => Math.max(n, w.length), 0) + 2;
+  const built = { count: promptWords.length, shingles, carryMax: promptWords.reduce((n, w) => Math.max(n, w.length), 0) + 2 };
+  if (systemPrompt.length <= SHINGLE_CACHE_MAX_CHARS) {
+    if (shingleCache.size >= SHINGLE_CACHE_ENTRIES) shingleCache.delete(shingleCache.keys().next().value!);
+    shingleCache.set(key, built);
+  }
+  return built;
+}
+
+export function overlapScanner(systemPrompt: string, opts: { minWords: number; action: OutputAction }): OutputScanner {
+  const minWords = Math.max(1, Math.floor(opts.minWords));
+  const k = Math.min(SHINGLE, minWords);
+  const prompt = opts.action === "allow" ? undefined : promptShingles(systemPrompt, k);
+  const active = prompt !== undefined && prompt.count >= minWords;
+  const shingles = active ? prompt.shingles : new Set<string>();
+  const carryMax = prompt?.carryMax ?? 2;
 
   let state: RunState = { window: [], shingles: 0 };
   let carry = "";
