@@ -6,6 +6,7 @@
 import { env } from "cloudflare:test";
 import { describe, expect, it, vi } from "vitest";
 import type { AdmitRequest, AdmitResult } from "../src/admission/client-state";
+import { policyText } from "../src/admission/policy-text";
 import { MAX_SETTLEMENTS_PER_CALL, sendSettlements, settleLater, takeSettlements, type Settlement } from "../src/admission/settle-queue";
 import { GatewayError } from "../src/errors";
 import { admitWithRetry } from "../src/middleware/admission";
@@ -13,6 +14,7 @@ import { LimitsSchema } from "../src/quota/limits";
 import { doError } from "./faults-helpers";
 
 const LIMITS = LimitsSchema.parse({ concurrent_streams: 1, daily_tokens: 1_000_000 });
+const LIMITS_TEXT = policyText(LIMITS);
 
 interface Calls {
   admits: AdmitRequest[];
@@ -47,11 +49,11 @@ let seq = 0;
 const uniqueName = (): string => `settle-queue-${++seq}-${crypto.randomUUID()}`;
 
 function streamRequest(id: string, stream = true): AdmitRequest {
-  return { keyHash: "", now: Date.now(), quota: { limits: LIMITS, prices: {}, request: { id, model: "m", inputTokens: 10, outputCap: 100, n: 1, stream } } };
+  return { keyHash: "", now: Date.now(), quota: { limits: LIMITS_TEXT, prices: {}, request: { id, model: "m", inputTokens: 10, outputCap: 100, n: 1, stream } } };
 }
 
-const released = (id: string): Settlement => ({ id, outcome: { released: true }, limits: LIMITS, now: Date.now() });
-const used = (id: string, outputTokens: number): Settlement => ({ id, outcome: { inputTokens: 10, outputTokens }, limits: LIMITS, now: Date.now() });
+const released = (id: string): Settlement => ({ id, outcome: { released: true }, limits: LIMITS_TEXT, now: Date.now() });
+const used = (id: string, outputTokens: number): Settlement => ({ id, outcome: { inputTokens: 10, outputTokens }, limits: LIMITS_TEXT, now: Date.now() });
 
 const waitUntils: Promise<unknown>[] = [];
 const OPTIONS = { deadlineMs: 2000, waitUntil: (p: Promise<unknown>) => void waitUntils.push(p) };

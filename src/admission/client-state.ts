@@ -21,6 +21,7 @@ import { admit, emptyState, restoreState, settle, usageReport, type ActualUsage,
 import type { Limits, PriceTable } from "../quota/limits";
 import type { TemplateHint } from "../extraction/features";
 import type { Settlement } from "./settle-queue";
+import { readPolicy, type PolicyText } from "./policy-text";
 import type { ProbePolicy } from "../extraction/score";
 import { emptyProbeState, observe, probeStateSize, probeSummary, type ProbeAction, type ProbeObservation, type ProbeState, type ProbeSummary } from "../extraction/state";
 import type { ObjectKind, OwnedObject, OwnedPage } from "../files/objects";
@@ -33,9 +34,10 @@ export interface AdmitRequest {
   keyHash: string;
   now: number;
   /** Absent for requests that consume no quota (GET /v1/models). */
-  quota?: { limits: Limits; prices: PriceTable; request: QuotaRequest };
-  /** The request's probing features and the plan's policy (src/extraction); absent when probing is off. */
-  probe?: { obs: ProbeObservation; policy: ProbePolicy; requestId: string };
+  /** Limits as text (src/admission/policy-text.ts); `prices` holds the requested model's price only. */
+  quota?: { limits: PolicyText<Limits>; prices: PriceTable; request: QuotaRequest };
+  /** The request's probing features and the plan's policy as text (src/extraction); absent when probing is off. */
+  probe?: { obs: ProbeObservation; policy: PolicyText<ProbePolicy>; requestId: string };
   /** Earlier requests' settlements riding along (src/admission/settle-queue.ts), applied first. */
   settles?: Settlement[];
 }
@@ -153,14 +155,15 @@ export class ClientState extends DurableObject<Env> {
     if (req.keyHash !== "" && this.revoked.has(req.keyHash)) return { ok: false, reason: "revoked" };
     let quota: Extract<ReturnType<typeof admit>, { ok: true }> | undefined;
     if (req.quota !== undefined) {
-      const result = admit(this.quota, req.quota.limits, req.quota.prices, req.quota.request, req.now);
+      const result = admit(this.quota, readPolicy(req.quota.limits), req.quota.prices, req.quota.request, req.now);
       if (!result.ok) return result;
       quota = result;
     }
     let verdict: ProbeVerdict | undefined;
     if (req.probe !== undefined) {
-      verdict = this.observeProbe(req.probe, req.now);
-      if (verdict.action === "deny" && req.probe.policy.mode === "enforce") {
+      const policy = readPolicy(req.probe.policy);
+      verdict = this.observeProbe(req.probe, policy, req.now);
+      if (verdict.action === "deny" && policy.mode === "enforce") {
         this.save();
         return { ok: false, reason: "probing", probe: verdict };
       }
@@ -170,12 +173,12 @@ export class ClientState extends DurableObject<Env> {
     return { ok: true, ...(quota !== undefined ? { reservation: quota.reservation, policies: quota.policies } : {}), ...(verdict !== undefined ? { probe: verdict } : {}) };
   }
 
-  private observeProbe(probe: NonNullable<AdmitRequest["probe"]>, now: number): ProbeVerdict {
-    const r = observe(this.probe, probe.obs, now, probe.policy);
+  private observeProbe(probe: NonNullable<AdmitRequest["probe"]>, policy: ProbePolicy, now: number): ProbeVerdict {
+    const r = observe(this.probe, probe.obs, now, policy);
     this.probe = r.state;
     // Every action other than allow is audited, and so is the return to allow.
     if (r.action !== "allow" || this.probeLevel !== 0) {
-      this.audit.push({ at: now, requestId: probe.requestId, action: r.action, enforced: probe.policy.mode === "enforce", score: Math.round(r.score * 1000) / 1000, reasons: r.reasons.join(","), retryAfterS: r.retryAfterS ?? null });
+      this.audit.push({ at: now, requestId: probe.requestId, action: r.action, enforced: policy.mode === "enforce", score: Math.round(r.score * 1000) / 1000, reasons: r.reasons.join(","), retryAfterS: r.retryAfterS ?? null });
       if (this.audit.length > PROBE_AUDIT_ROWS) this.audit.shift();
     }
     this.probeLevel = r.action === "allow" ? 0 : 1;
@@ -190,7 +193,7 @@ export class ClientState extends DurableObject<Env> {
   private applySettlements(settlements: readonly Settlement[]): void {
     let changed = false;
     for (const s of settlements) {
-      const result = settle(this.quota, s.id, s.outcome, s.limits, s.now);
+      const result = settle(this.quota, s.id, s.outcome, readPolicy(s.limits), s.now);
       if (!result.settled) continue;
       this.quota = result.state;
       changed = true;
@@ -199,8 +202,8 @@ export class ClientState extends DurableObject<Env> {
   }
 
   /** Replaces a reservation by what was used (or releases it). Idempotent. */
-  async settle(id: string, outcome: ActualUsage | Released, limits: Limits, now: number): Promise<{ settled: boolean; charged: { tokens: number; costUsd: number } }> {
-    const result = settle(this.quota, id, outcome, limits, now);
+  async settle(id: string, outcome: ActualUsage | Released, limits: PolicyText<Limits>, now: number): Promise<{ settled: boolean; charged: { tokens: number; costUsd: number } }> {
+    const result = settle(this.quota, id, outcome, readPolicy(limits), now);
     if (result.settled) {
       this.quota = result.state;
       this.save();

@@ -19,12 +19,14 @@
  */
 import type { ActualUsage, Released } from "../quota/engine";
 import type { Limits } from "../quota/limits";
+import type { PolicyText } from "./policy-text";
 
 /** One reservation's outcome, as the client object's `settle` takes it. */
 export interface Settlement {
   id: string;
   outcome: ActualUsage | Released;
-  limits: Limits;
+  /** The limits the reservation was made under, as text (./policy-text.ts). */
+  limits: PolicyText<Limits>;
   now: number;
 }
 
@@ -83,7 +85,7 @@ export async function sendSettlements(ns: Namespace, name: string): Promise<void
  * Queues a settlement and resolves once it has been handed on: taken by an admission call
  * within SETTLE_LINGER_MS, or sent by this call. Run it inside waitUntil.
  *
- * @example ctx.waitUntil(settleLater(env.CLIENT_STATE, clientId, { id, outcome, limits, now }));
+ * @example ctx.waitUntil(settleLater(env.CLIENT_STATE, clientId, { id, outcome, limits: policyText(limits), now }));
  */
 export async function settleLater(ns: Namespace, name: string, settlement: Settlement): Promise<void> {
   queueOf(ns, name).push(settlement);

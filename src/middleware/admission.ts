@@ -14,6 +14,7 @@
  */
 import type { Context, MiddlewareHandler } from "hono";
 import type { AdmitRequest, AdmitResult, ProbeVerdict } from "../admission/client-state";
+import { policyText } from "../admission/policy-text";
 import { requeueSettlements, sendSettlements, takeSettlements } from "../admission/settle-queue";
 import { GatewayError, type ErrorCode } from "../errors";
 import { getConfig, secretOf, type AppEnv } from "../env";
@@ -166,6 +167,14 @@ function clockOf(c: Context<AppEnv>): number {
 /** The Worker secret probe fingerprints are keyed with (`wrangler secret put AIGIS_PROBE_KEY`). */
 export const PROBE_KEY_SECRET = "AIGIS_PROBE_KEY";
 
+/** A plan's probing policy with `allow_listed` set, one object per plan policy (so its text is made once). */
+const allowListed = new WeakMap<ProbePolicy, ProbePolicy>();
+function allowListedPolicy(policy: ProbePolicy): ProbePolicy {
+  let listed = allowListed.get(policy);
+  if (listed === undefined) allowListed.set(policy, (listed = { ...policy, allow_listed: true }));
+  return listed;
+}
+
 /**
  * The template each client's object last reported, per isolate, so the next request can be
  * fingerprinted without it (src/extraction/features.ts). Lengths and hashes only. A fresh
@@ -232,16 +241,18 @@ export function admission(): MiddlewareHandler<AppEnv> {
       // Only the model's own price travels: the call is serialised on both sides, and a
       // deployment's whole price table can be many times the rest of the request.
       const price = priceFor(rules.prices, model);
-      req.quota = { limits, prices: price === undefined ? {} : { [model]: price }, request };
+      req.quota = { limits: policyText(limits), prices: price === undefined ? {} : { [model]: price }, request };
     }
 
     const probing = plan.probing;
+    let probePolicy: ProbePolicy | undefined;
     if (probing.enabled && isApiRoute(route)) {
       const key = secretOf(c.env, PROBE_KEY_SECRET);
       // Fails closed: unkeyed fingerprints could be compared across deployments and forged.
       if (key === undefined) throw new GatewayError("config_invalid", { detail: `probing is enabled but the ${PROBE_KEY_SECRET} secret is missing` });
       const allowListed = probing.allow_listed || probing.allow_clients.includes(identity.clientId);
-      req.probe = { obs: probeObservation(c, key), policy: allowListed && !probing.allow_listed ? { ...probing, allow_listed: true } : probing, requestId: c.get("requestId") };
+      probePolicy = allowListed && !probing.allow_listed ? allowListedPolicy(probing) : probing;
+      req.probe = { obs: probeObservation(c, key), policy: policyText(probePolicy), requestId: c.get("requestId") };
     }
 
     const admitOptions: AdmitOptions = { deadlineMs: getConfig(c.env).admission_timeout_ms, waitUntil: (work) => c.executionCtx.waitUntil(work) };
@@ -278,7 +289,7 @@ export function admission(): MiddlewareHandler<AppEnv> {
       // The client's reservation must not leak when the tenant refuses or its object fails:
       // released unless the tenant admits.
       c.set("reservation", { clientId: identity.clientId, tenant: identity.tenant, limits, granted: undefined, tenantLimits: undefined, released: true, inputEstimate: 0 });
-      const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: tenantLimits } }, admitOptions);
+      const tenant = await admitWithRetry(c.env.CLIENT_STATE, `tenant:${identity.tenant}`, { keyHash: "", now, quota: { ...req.quota, limits: policyText(tenantLimits) } }, admitOptions);
       if (!tenant.ok) {
         const err = refusalError(tenant, "tenant");
         if (plan.mode.limits !== "shadow") throw err;
@@ -288,9 +299,9 @@ export function admission(): MiddlewareHandler<AppEnv> {
       }
     }
 
-    if (result.probe !== undefined && req.probe !== undefined) {
+    if (result.probe !== undefined && probePolicy !== undefined) {
       rememberTemplate(identity.clientId, result.probe.template);
-      await applyProbe(c, result.probe, req.probe.policy);
+      await applyProbe(c, result.probe, probePolicy);
     }
 
     if (result.reservation !== undefined) {

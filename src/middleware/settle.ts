@@ -13,6 +13,7 @@
 import type { MiddlewareHandler } from "hono";
 import type { AppEnv, ReservationRef, UpstreamOutcome } from "../env";
 import type { ActualUsage, Released } from "../quota/engine";
+import { policyText } from "../admission/policy-text";
 import { settleLater } from "../admission/settle-queue";
 
 /** What to settle a reservation with. Pure. */
@@ -42,8 +43,8 @@ export function settleUsage(): MiddlewareHandler<AppEnv> {
       // shortly after (src/admission/settle-queue.ts). A failed send is logged there, and the
       // object reclaims reservations that never settle after their maximum age, charging
       // them in full (src/quota/settle.ts): a lost settle fails closed.
-      const sends = [settleLater(ns, ref.clientId, { id, outcome, limits: ref.limits, now })];
-      if (ref.tenantLimits !== undefined) sends.push(settleLater(ns, `tenant:${ref.tenant}`, { id, outcome, limits: ref.tenantLimits, now }));
+      const sends = [settleLater(ns, ref.clientId, { id, outcome, limits: policyText(ref.limits), now })];
+      if (ref.tenantLimits !== undefined) sends.push(settleLater(ns, `tenant:${ref.tenant}`, { id, outcome, limits: policyText(ref.tenantLimits), now }));
       await Promise.all(sends);
     };
     c.executionCtx.waitUntil(work());
