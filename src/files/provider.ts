@@ -30,7 +30,7 @@ export interface FilesCall {
 export async function callFiles(c: Context<AppEnv>, method: "GET" | "POST" | "DELETE", path: string, body?: string | FormData): Promise<FilesCall> {
   const provider = filesProvider(getConfig(c.env));
   const headers = upstreamHeaders(c.req.raw.headers, { scheme: provider.auth === "api-key" ? "api-key" : "bearer", key: providerKey(c.env, provider) }, c.get("requestId"));
-  if (typeof body !== "string") headers.delete("content-type");
+  if (typeof body !== "string") delete headers["content-type"];
   c.get("log").provider = provider.id;
   const call = await callProvider(provider, { method, path, headers, ...(body === undefined ? {} : { body }) }, c.req.raw.signal);
   c.get("log").upstreamLatencyMs = call.latencyMs;

@@ -25,7 +25,7 @@ export function upstreamUrl(provider: Provider, path: string): string {
 
 export async function callProvider(
   provider: Provider,
-  init: { method: "POST" | "GET" | "DELETE"; path: string; headers: Headers; body?: string | FormData },
+  init: { method: "POST" | "GET" | "DELETE"; path: string; headers: Record<string, string>; body?: string | FormData },
   clientSignal: AbortSignal | undefined,
 ): Promise<UpstreamCall> {
   const controller = new AbortController();
