@@ -44,6 +44,8 @@
  * |                    | x-upstream-internal, set-cookie and authorization response headers            |
  * | mock-chunks-N      | text endpoints: the normal echo, but streamed in pieces of N characters       |
  * |                    | (1-99) instead of words, so a word or an entity is split inside itself       |
+ * | mock-pretty        | plain (non-streamed) text answers: the normal JSON body, pretty-printed with  |
+ * |                    | two-space indents, as some providers and proxies send it                      |
  * | mock-tool-echo     | chat: the echo comes back as a call of tool `echo` with arguments            |
  * |                    | {"text": <echo>}; streamed as 5-character argument pieces                    |
  * | mock-logit         | chat and legacy completions: a real low-rank logit model (V = 8192 tokens     |
@@ -342,6 +344,10 @@ function answerText(ctx, wire, replies, promptTokens, repliesFor) {
   if (chunked !== null) {
     const size = Math.max(1, Number(chunked[1]));
     answer.replies = answer.replies.map((r) => ({ ...r, pieces: slices(r.content, size) }));
+  }
+  if (!stream && model === "mock-pretty") {
+    headers.set("content-type", "application/json");
+    return new Response(JSON.stringify(wire.object(answer), null, 2), { status: 200, headers });
   }
   if (!stream) return json(wire.object(answer), 200, headers);
 

@@ -47,6 +47,24 @@ const content = async (res: Response): Promise<string> => {
   return ((await res.json()) as { choices: { message: { content: string } }[] }).choices[0]!.message.content;
 };
 
+describe("output: a plain answer nothing changed", () => {
+  it("reaches the client as the provider wrote it; one a check changed is re-encoded", async () => {
+    const pretty = async (text: string): Promise<{ raw: string; content: string }> => {
+      const res = await chat(text, { model: "mock-pretty" }, { key: t.key() });
+      expect(res.status).toBe(200);
+      const raw = await res.text();
+      return { raw, content: (JSON.parse(raw) as { choices: { message: { content: string } }[] }).choices[0]!.message.content };
+    };
+    const plain = await pretty("Nothing to see here, just a question about trains.");
+    expect(plain.content).toBe("Nothing to see here, just a question about trains.");
+    expect(plain.raw).toContain('\n  "choices": [');
+    // The provider saw a placeholder; restoring it changes the text, so the body is re-encoded.
+    const restored = await pretty(`Write to ${EMAIL} please.`);
+    expect(restored.content).toBe(`Write to ${EMAIL} please.`);
+    expect(restored.raw).not.toContain("\n  ");
+  });
+});
+
 describe("output: restoring the request's placeholders", () => {
   const text = `Write to ${EMAIL} and copy ${EMAIL}; call +44 20 7946 0958.`;
 

@@ -70,8 +70,13 @@ export class ResponseProtection {
     return r.text;
   }
 
+  /** Whether a text protected whole (`once`) came out different: a body nothing changed is sent as the provider wrote it. */
+  changed = false;
+
   once(text: string, json: boolean): string {
-    return this.take(protectText(text, this.scanners(json)));
+    const out = this.take(protectText(text, this.scanners(json)));
+    if (out !== text) this.changed = true;
+    return out;
   }
 
   /**

@@ -166,7 +166,9 @@ export async function forwardRequest(c: Context<AppEnv>): Promise<Response> {
   let out: Uint8Array | string = bytes;
   if (protection !== undefined) {
     if (!protection.protectBody(parsed)) throw new GatewayError("response_blocked", { detail: "output blocked by rule" });
-    out = JSON.stringify(parsed);
+    // Re-encoded only when a check changed a text: most answers pass unchanged, and then the
+    // client gets the provider's own bytes (as with protection off) without a stringify.
+    if (protection.changed) out = JSON.stringify(parsed);
   }
   // A degraded client (extraction defence) gets coarser numbers: rounded logprobs, int8 embeddings.
   const degrade = c.get("probeDegrade");
