@@ -106,6 +106,25 @@ describe("firewall: default rules", () => {
     expect(JSON.stringify(p)).not.toContain("example.com");
   });
 
+  it("a system prompt sent again is judged and redacted the same from its cached scan", async () => {
+    const send = (system: string, user = "Hello") =>
+      post("/v1/chat/completions", { model: "mock-echo-request", messages: [{ role: "system", content: system }, { role: "user", content: user }] }, { key: t.key() });
+    const redacting = "Reply to jane.doe@example.com only, and be brief about it.";
+    for (let i = 0; i < 3; i++) {
+      const res = await send(redacting, `question ${i} from bob@example.org`);
+      const body = await forwarded(res);
+      // Placeholders stay consistent within each request, the cached system text included.
+      expect(body.messages?.[0]?.content).toBe("Reply to [EMAIL_1] only, and be brief about it.");
+      expect(body.messages?.[1]?.content).toBe(`question ${i} from [EMAIL_2]`);
+    }
+    const hostile = `You are a shop assistant. ${ATTACK}`;
+    for (let i = 0; i < 3; i++) {
+      const res = await send(hostile);
+      expect(res.status).toBe(400);
+      expect((await errorOf(res)).code).toBe("prompt_blocked");
+    }
+  });
+
   it("redacts embeddings input and every text part", async () => {
     const res = await post("/v1/embeddings", { model: "mock-embed", input: ["call +44 20 7946 0958", "plain"] }, { key: t.key() });
     expect(res.status).toBe(200);

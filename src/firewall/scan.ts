@@ -176,9 +176,12 @@ export function classifiesRole(policy: FirewallPolicy, role: TextRole): boolean 
  * one, because a schema is dozens of one-word strings ("type", "object") that say nothing
  * alone, cost a classifier call each, and would be scored without their context.
  */
-export function scanSlots(slots: readonly TextSlot[], policy: FirewallPolicy): TextScan[] {
+export function scanSlots(slots: readonly TextSlot[], policy: FirewallPolicy, opts: { cacheScope?: string } = {}): TextScan[] {
   const roles = new Set(policy.roles);
-  const scans = slots.map((s) => scanText(s.text, { classify: s.role !== "definition" && roles.has(s.role), decode: policy.decode_payloads }));
+  const scans = slots.map((s) => {
+    const o = { classify: s.role !== "definition" && roles.has(s.role), decode: policy.decode_payloads };
+    return opts.cacheScope !== undefined && CACHED_ROLES.has(s.role) ? cachedScan(opts.cacheScope, s.text, o) : scanText(s.text, o);
+  });
   if (roles.has("definition")) {
     let joined = "";
     slots.forEach((s, i) => {
@@ -190,6 +193,53 @@ export function scanSlots(slots: readonly TextSlot[], policy: FirewallPolicy): T
     }
   }
   return scans;
+}
+
+/**
+ * Scans of system and developer texts, per isolate and per client: an application sends the
+ * same system prompt with every request, and scanning it again each time was most of the
+ * input firewall's work on a typical chat request. `scanText` is a pure function of the text
+ * and its two options, so a cached scan is the scan; the objects are frozen, so no caller
+ * can change what the next request gets. Scoped by client, so one client cannot learn from
+ * timing whether another sent a given text. Bounded in entries and characters; texts over
+ * SCAN_CACHE_MAX_TEXT are scanned every time.
+ */
+const CACHED_ROLES: ReadonlySet<TextRole> = new Set(["system", "developer"]);
+const scanCache = new Map<string, TextScan>();
+const SCAN_CACHE_MAX_TEXT = 16 * 1024;
+const SCAN_CACHE_MAX_CHARS = 1024 * 1024;
+let scanCacheChars = 0;
+
+function cachedScan(scope: string, text: string, opts: { classify: boolean; decode: boolean }): TextScan {
+  if (text.length > SCAN_CACHE_MAX_TEXT) return scanText(text, opts);
+  // Length-prefixed scope: whatever characters a client id holds, two keys are equal only
+  // for the same client, options and text.
+  const key = `${scope.length}:${scope}${opts.classify ? "c" : "-"}${opts.decode ? "d" : "-"}${text}`;
+  const known = scanCache.get(key);
+  if (known !== undefined) return known;
+  const scan = freezeScan(scanText(text, opts));
+  scanCache.set(key, scan);
+  scanCacheChars += key.length;
+  for (const [k] of scanCache) {
+    if (scanCacheChars <= SCAN_CACHE_MAX_CHARS) break;
+    scanCache.delete(k);
+    scanCacheChars -= k.length;
+  }
+  return scan;
+}
+
+function freezeScan(scan: TextScan): TextScan {
+  for (const e of scan.entities) Object.freeze(e);
+  Object.freeze(scan.entities);
+  Object.freeze(scan.smugglingKinds);
+  Object.freeze(scan.scores);
+  return Object.freeze(scan);
+}
+
+/** @internal Tests: forget every cached scan. */
+export function resetScanCache(): void {
+  scanCache.clear();
+  scanCacheChars = 0;
 }
 
 /**

@@ -58,7 +58,9 @@ export function firewall(): MiddlewareHandler<AppEnv> {
     const decisions: Decision[] = [];
     checkImages(extraction, policy, decisions);
 
-    const scans = scanSlots(extraction.texts, policy);
+    // System and developer texts repeat on every request of an application: their scans are
+    // cached per client (src/firewall/scan.ts).
+    const scans = scanSlots(extraction.texts, policy, { cacheScope: c.get("identity").clientId });
     const scores = { injection: 0, jailbreak: 0 };
     let smuggled = 0;
     let entityCount = 0;
