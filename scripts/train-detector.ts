@@ -13,10 +13,10 @@ import { existsSync, readFileSync, writeFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import {
   BLOCK, BUCKETS, DENSE, DENSE_COUNTS, EV, F_HEADERS, F_LEAD_VERB, F_LINES, F_PAIR, F_STRUCT, GIB, HASH_BITS, LM_CLASSES, LM_SCALE, MARKS, countBigrams, denseValues,
-  gibberish, initLexicon, scan, windowCount, type DenseParams,
+  gibberish, initLexicon, windowCount, type DenseParams,
 } from "../src/firewall/detector/features";
-import { EMPTY_LOGIT, HEADS, type ModelFile } from "../src/firewall/detector/model";
-import { CODES, buildView, foldText } from "../src/firewall/detector/view";
+import { EMPTY_LOGIT, HEADS, lastView, viewAndScan, type ModelFile } from "../src/firewall/detector/model";
+import { CODES, foldText } from "../src/firewall/detector/view";
 import { mulberry32 } from "./lib/rng";
 
 export type Label = "benign" | "injection" | "jailbreak";
@@ -108,8 +108,9 @@ export function featurize(rows: Row[]): Featured[] {
   initLexicon(foldText);
   const counts = new Map<number, number>();
   return rows.map((row) => {
-    const view = buildView(row.text);
-    const nb = scan(CODES, view.n, view.text);
+    // The runtime's own view and scan, extra readings (./readings.ts) included.
+    const nb = viewAndScan(row.text, null, null);
+    const view = lastView!;
     const ev = EV.slice(0, MARKS[nb]!);
     const marks = MARKS.slice(0, nb + 1);
     const nw = windowCount(nb);

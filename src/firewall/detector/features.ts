@@ -13,6 +13,7 @@
  * Every loop is linear; nothing allocates per character.
  */
 import { CLASSES, PAIRS, SUBSTRINGS, TRIPLES, WORDS } from "./lexicon";
+import { READINGS, READ_COLLISIONS, READ_WORDS, readImage, type ReadingStats } from "./readings";
 
 export const HASH_BITS = 17;
 export const BUCKETS = 1 << HASH_BITS;
@@ -120,6 +121,15 @@ function bucket(h: number): number {
 const TABLE_BITS = 13;
 const KEYS = new Int32Array(1 << TABLE_BITS);
 const VALS = new Int32Array(1 << TABLE_BITS);
+/**
+ * Table bit of the common words and their shifted, reversed and pig-Latin images (./readings.ts), above
+ * every class bit; READ_OF holds the entry's reading id + 1.
+ */
+const READ_BIT = 1 << 30;
+const CLASS_MASK = READ_BIT - 1;
+const READ_OF = new Uint8Array(1 << TABLE_BITS);
+/** Slot of the last `tableGet` hit. */
+let slot = 0;
 /** Prefilter: the hash of a word's first three characters, for prefix entries. */
 const PREFIX3 = new Uint8Array(1 << 12);
 const MAX_PREFIX = 14;
@@ -142,7 +152,10 @@ function tableGet(key: number): number {
   const mask = KEYS.length - 1;
   for (let i = key & mask; ; i = (i + 1) & mask) {
     const k = KEYS[i]!;
-    if (k === key) return VALS[i]!;
+    if (k === key) {
+      slot = i;
+      return VALS[i]!;
+    }
     if (k === 0) return 0;
   }
 }
@@ -154,6 +167,7 @@ function tablePut(key: number, bits: number): void {
     if (k === key || k === 0) {
       KEYS[i] = key;
       VALS[i] = VALS[i]! | bits;
+      slot = i;
       return;
     }
   }
@@ -219,6 +233,19 @@ export function initLexicon(fold: (s: string) => string): void {
     else list.push(k);
   });
   SUB_NEXT = new Int32Array(subs.length);
+  // Common words first (reading 0), then their images; an image that is already an entry of
+  // the readings (a common word, or another reading's image) is left out, so a hit is never
+  // counted for two readings.
+  const seen = new Set<string>();
+  for (let id = 0; id < READINGS; id++) {
+    for (const word of READ_WORDS) {
+      const image = id === 0 ? word : readImage(word, id);
+      if (seen.has(image) || READ_COLLISIONS.has(image)) continue;
+      seen.add(image);
+      tablePut(tableKey(wordHashOf(image, image.length), EXACT), READ_BIT);
+      READ_OF[slot] = id + 1;
+    }
+  }
   lexiconReady = true;
 }
 
@@ -322,6 +349,11 @@ function classEvents(bits: number, w: number): void {
 
 let prevWord = 0;
 
+/** What the last `scan` counted for ./readings.ts (`extraReading`). */
+const READ_HITS = new Int32Array(READINGS);
+export const READ_STATS: ReadingStats = { hits: READ_HITS, morseChars: 0, longWords: 0, length: 0 };
+let longWords = 0;
+
 /**
  * Ends a word: unigram and bigram buckets, lexicon classes, addressed-AI and lead-verb events.
  * `lead`: the word started a sentence; `next`: the character after it.
@@ -331,10 +363,14 @@ function endWord(wh: number, wlen: number, next: number, lead: boolean, w: numbe
   hashed(bucket(wh));
   hashed(bucket(bigram));
   prevWord = wh;
-  let bits = tableGet(tableKey(wh, EXACT)) | tableGet(tableKey(bigram, PHRASE));
+  if (wlen >= 16) longWords++;
+  let bits = tableGet(tableKey(wh, EXACT));
+  if ((bits & READ_BIT) !== 0) READ_HITS[READ_OF[slot]! - 1]!++;
+  bits = (bits | tableGet(tableKey(bigram, PHRASE))) & CLASS_MASK;
   if (wlen >= 3 && PREFIX3[PREFIX_H[3]! >>> 20] === 1) {
     const top = Math.min(wlen, MAX_PREFIX);
     for (let L = 3; L <= top; L++) bits |= tableGet(tableKey(PREFIX_H[L]!, PREFIX));
+    bits &= CLASS_MASK;
   }
   if (bits === 0) return;
   classEvents(bits, w);
@@ -374,6 +410,9 @@ export function scan(codes: Uint16Array, n: number, text: string | null | (() =>
   acc0 = acc1 = accN = 0;
   curBlock = 0;
   LAST_SEEN.fill(-1 << 20);
+  READ_HITS.fill(0);
+  longWords = 0;
+  let morseChars = 0;
   mark(0);
   let nextMark = BLOCK;
   // Last five codes of the n-gram stream, p1 the newest.
@@ -440,7 +479,10 @@ export function scan(codes: Uint16Array, n: number, text: string | null | (() =>
         wlen = 0;
         wh = SEED_WORD;
       }
-      if (kind === 5 || kind === 3) sentenceStart = true;
+      if (kind === 5 || kind === 3) {
+        sentenceStart = true;
+        if (c === 46 || c === 45) morseChars++;
+      }
       if (kind === 3) {
         dense(F_LINES);
         lineChars = 0;
@@ -480,6 +522,9 @@ export function scan(codes: Uint16Array, n: number, text: string | null | (() =>
     }
   }
   if (wlen > 0) endWord(wh, wlen, 32, lead, words++);
+  READ_STATS.morseChars = morseChars;
+  READ_STATS.longWords = longWords;
+  READ_STATS.length = n;
   GIB[curBlock] = gBest / (GIB_SPAN * LM_SCALE);
   if (gCount > 0 && gCount < GIB_SPAN && gCount >= 8) GIB[0] = gSum / (gCount * LM_SCALE);
   ring.fill(0);

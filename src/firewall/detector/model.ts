@@ -4,10 +4,11 @@
  * int8 with one scale per head, interleaved by bucket so both heads read one cache line.
  */
 import {
-  BLOCK, BUCKETS, COUNTS, DENSE, DENSE_COUNTS, GIB, HASH_BITS, SUMS, denseValues, initLexicon, scan, windowCount,
+  BLOCK, BUCKETS, COUNTS, DENSE, DENSE_COUNTS, GIB, HASH_BITS, READ_STATS, SUMS, denseValues, initLexicon, scan, windowCount,
   type DenseParams,
 } from "./features";
-import { CODES, buildView, foldText } from "./view";
+import { extraReading } from "./readings";
+import { CODES, buildView, foldText, type View } from "./view";
 
 export const HEADS = ["injection", "jailbreak"] as const;
 export type Head = (typeof HEADS)[number];
@@ -79,13 +80,33 @@ const N_DENSE = DENSE;
 /** The score of a text with no characters to read. */
 export const EMPTY_LOGIT = -20;
 
+/**
+ * Builds the view of `text` and scans it (training and scoring alike). When the scan says the
+ * text looks encoded (./readings.ts: a Caesar shift, reversal or pig Latin without a hint
+ * word, Morse, camelCase prose), the view is built again with that reading appended and scanned again;
+ * ordinary text is scanned once. Returns the number of blocks; the view is in CODES.
+ */
+export function viewAndScan(text: string, q: Int8Array | null, lm: Uint8Array | null): number {
+  let view = buildView(text);
+  let nb = scan(CODES, view.n, () => view.text, q, lm);
+  const reading = extraReading(text, READ_STATS, view.named);
+  if (reading !== "") {
+    view = buildView(text, reading);
+    nb = scan(CODES, view.n, () => view.text, q, lm);
+  }
+  lastView = view;
+  return nb;
+}
+
+/** The view of the last `viewAndScan` (the trainer keeps its length and payload mark). */
+export let lastView: View | null = null;
+
 const WIN = new Float32Array(DENSE_COUNTS);
 const VALUES = new Float32Array(DENSE);
 
 /** Raw scores (logits) of both heads for `text`: the highest window of each. */
 export function logits(m: Model, text: string): [number, number] {
-  const view = buildView(text);
-  const nb = scan(CODES, view.n, () => view.text, m.q, m.lm);
+  const nb = viewAndScan(text, m.q, m.lm);
   const sums = SUMS;
   const counts = COUNTS;
   const gibs = GIB;

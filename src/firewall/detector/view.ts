@@ -1,8 +1,10 @@
 /**
  * The text the detector scores: `foldForDetection(text).folded`, followed by the folded text of
- * any embedded base64 / hex / percent / HTML payload (`decodePayloads`), and by the ROT13 and
- * reversed readings when the text mentions them, so an encoded instruction is read as the model
- * would read it. A hex dump that decodes to text is read as that text where it stands, not as
+ * any embedded base64 / hex / percent / HTML payload (`decodePayloads`), by the ROT13 and
+ * reversed readings when the text mentions them, and by the reading ./readings.ts finds when the
+ * text looks Caesar-shifted, reversed, pig-Latin, Morse or camelCase without saying so (the
+ * caller, `viewAndScan` in ./model.ts, passes it in), so an encoded instruction is read as the
+ * model would read it. A hex dump that decodes to text is read as that text where it stands, not as
  * digits (see `buildView`).
  *
  * `foldForDetection` keeps offset maps and runs three passes; on a 4 KB prompt that is several
@@ -28,6 +30,8 @@ export interface View {
   readonly text: string | null;
   /** 1 when a payload was decoded into the view (appended, or a hex dump read in place). */
   payload: number;
+  /** The text names ROT13 or reversal, and the view holds those readings. */
+  named: boolean;
 }
 
 /** Symbols below 0x250 that `foldForDetection` leaves unchanged in every context (test/firewall-detector.test.ts). */
@@ -289,14 +293,20 @@ const PAYLOAD_FACTOR = 2;
 const TRANSFORM_RE = /rot[\s_-]?13|backwards|reversed|reverse (?:the|this|each|it)/i;
 const TRANSFORM_MAX = 4096;
 
-/** Builds the view of `text` in CODES. */
-export function buildView(text: string): View {
+/**
+ * Builds the view of `text` in CODES. `reading`: an extra reading of the text found by the scan
+ * of its plain view (./readings.ts `extraReading`: a Caesar shift, reversal, pig Latin, Morse, camelCase),
+ * appended like the ROT13 reading of a text that names it.
+ */
+export function buildView(text: string, reading = ""): View {
   // Extra readings first: folding them reuses CODES.
   let extra = "";
-  if (TRANSFORM_RE.test(text)) {
+  const named = TRANSFORM_RE.test(text);
+  if (named) {
     const head = text.slice(0, TRANSFORM_MAX);
     extra = foldText("\n" + rot13(head) + "\n" + Array.from(head).reverse().join(""));
   }
+  if (reading !== "") extra += foldText(reading);
   let n = foldInto(text);
   const payload = fastPayload;
   let otherScripts = slowPath;
@@ -325,7 +335,7 @@ export function buildView(text: string): View {
     n += extra.length;
     if (!otherScripts) otherScripts = /[^\x00-\x7f]/.test(extra);
   }
-  return lazyView(n, otherScripts, decodedAny || (payload && extra !== "") ? 1 : 0);
+  return lazyView(n, otherScripts, decodedAny || (payload && extra !== "") ? 1 : 0, named);
 }
 
 /**
@@ -354,11 +364,12 @@ function hexDumps(payloads: readonly DecodedPayload[]): Set<DecodedPayload> {
  * A view whose string is copied out of CODES only when read: the scan reads it only when it
  * met a script of the substring lexicon, and the copy cost as much as the fold on a 4 KB text.
  */
-function lazyView(n: number, otherScripts: boolean, payload: number): View {
+function lazyView(n: number, otherScripts: boolean, payload: number, named: boolean): View {
   let text: string | null | undefined = otherScripts ? undefined : null;
   return {
     n,
     payload,
+    named,
     get text() {
       if (text === undefined) text = viewString(n);
       return text;
