@@ -151,12 +151,7 @@ export function faultyClientState(faults: {
           if (err !== undefined) return Promise.reject(err);
           return faults.admitAfter === undefined ? stub.admit(req) : faults.admitAfter().then(() => stub.admit(req) as Promise<AdmitResult>);
         },
-        settle(...args: Parameters<typeof stub.settle>) {
-          const err = faults.settle?.(name);
-          calls.settle.push(name);
-          return err === undefined ? stub.settle(...args) : Promise.reject(err);
-        },
-        // Settlements sent on their own (src/admission/settle-queue.ts): the same fault applies.
+        // Settlements (src/admission/settle-queue.ts), and a late admission's release.
         settleMany(...args: Parameters<typeof stub.settleMany>) {
           const err = faults.settle?.(name);
           calls.settle.push(name);

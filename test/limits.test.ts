@@ -196,7 +196,7 @@ describe("when the Durable Object fails", () => {
 
   it("quota_failure_mode open: admitted, and recorded", async () => {
     await pushRules({ default: { limits: { requests_per_minute: 100 } } }, { quota_failure_mode: "open" });
-    vi.spyOn(env.CLIENT_STATE, "get").mockImplementation(() => ({ admit: () => Promise.reject(new Error("down")), settle: () => Promise.resolve() }) as never);
+    vi.spyOn(env.CLIENT_STATE, "get").mockImplementation(() => ({ admit: () => Promise.reject(new Error("down")), settleMany: () => Promise.resolve() }) as never);
     expect((await chat("x", {}, { key: KEY })).status).toBe(200);
   });
 });

@@ -84,7 +84,6 @@ function countingClientState(failOwnedRefs = false): { ns: Env["CLIENT_STATE"]; 
       const stub = real.get(id);
       return {
         admit: (...a: Parameters<typeof stub.admit>) => stub.admit(...a),
-        settle: (...a: Parameters<typeof stub.settle>) => stub.settle(...a),
         settleMany: (...a: Parameters<typeof stub.settleMany>) => stub.settleMany(...a),
         ownedRefs(...a: Parameters<typeof stub.ownedRefs>) {
           calls.ownedRefs++;

@@ -2,7 +2,8 @@
  * One Durable Object per client (`idFromName(clientId)`), SQLite-backed: the strongly
  * consistent place for everything about a client that must be exact. The admission stage
  * makes exactly one RPC call to it per request (`admit`), which checks revocation and every
- * rate limit and budget at once; `settle` runs after the response, through waitUntil.
+ * rate limit and budget at once; settlements after the response ride along with a later
+ * `admit` or arrive in `settleMany` (src/admission/settle-queue.ts).
  *
  * The object is a thin shell: the arithmetic is the pure engine in src/quota, and the state
  * it keeps is bounded (a few KB) and written to SQLite on every change, so an evicted or
@@ -17,7 +18,7 @@
  * which only it may continue (`previous_response_id`, `item_reference`).
  */
 import { DurableObject } from "cloudflare:workers";
-import { admit, emptyState, restoreState, settle, usageReport, type ActualUsage, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Released, type Reservation, type UsageReport } from "../quota/engine";
+import { admit, emptyState, restoreState, settle, usageReport, type AdmitRefusal, type AdmitRequest as QuotaRequest, type PolicyStatus, type QuotaState, type Reservation, type UsageReport } from "../quota/engine";
 import type { Limits, PriceTable } from "../quota/limits";
 import type { TemplateHint } from "../extraction/features";
 import type { Settlement } from "./settle-queue";
@@ -185,11 +186,16 @@ export class ClientState extends DurableObject<Env> {
     return { action: r.action, score: r.score, ...(r.retryAfterS !== undefined ? { retryAfterS: r.retryAfterS } : {}), reasons: r.reasons, template: r.template };
   }
 
-  /** Settles each in order (src/admission/settle-queue.ts). Idempotent, like `settle`. */
+  /**
+   * Replaces each reservation by what was used (or releases it), in order: settlements sent on
+   * their own (src/admission/settle-queue.ts) or a late admission's release. Idempotent: an
+   * unknown or already settled id changes nothing.
+   */
   async settleMany(settlements: Settlement[]): Promise<void> {
     this.applySettlements(settlements);
   }
 
+  /** Settlements on their own or carried by an admission call; one write for all. */
   private applySettlements(settlements: readonly Settlement[]): void {
     let changed = false;
     for (const s of settlements) {
@@ -199,16 +205,6 @@ export class ClientState extends DurableObject<Env> {
       changed = true;
     }
     if (changed) this.save();
-  }
-
-  /** Replaces a reservation by what was used (or releases it). Idempotent. */
-  async settle(id: string, outcome: ActualUsage | Released, limits: PolicyText<Limits>, now: number): Promise<{ settled: boolean; charged: { tokens: number; costUsd: number } }> {
-    const result = settle(this.quota, id, outcome, readPolicy(limits), now);
-    if (result.settled) {
-      this.quota = result.state;
-      this.save();
-    }
-    return { settled: result.settled, charged: result.charged };
   }
 
   async usage(limits: Limits, now: number): Promise<UsageReport> {

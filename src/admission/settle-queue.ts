@@ -21,7 +21,7 @@ import type { ActualUsage, Released } from "../quota/engine";
 import type { Limits } from "../quota/limits";
 import type { PolicyText } from "./policy-text";
 
-/** One reservation's outcome, as the client object's `settle` takes it. */
+/** One reservation's outcome, as the client object's `settleMany` and `admit` take it. */
 export interface Settlement {
   id: string;
   outcome: ActualUsage | Released;

@@ -88,7 +88,7 @@ async function admitOnce(ns: Namespace, name: string, req: AdmitRequest, opts: A
       const call = stub.admit(req) as Promise<AdmitResult>;
       return await withDeadline(call, opts.deadlineMs, (late) => {
         const quota = req.quota;
-        const release = late.then((r) => (r.ok && r.reservation !== undefined && quota !== undefined ? stub.settle(quota.request.id, { released: true }, quota.limits, Date.now()) : undefined));
+        const release = late.then((r) => (r.ok && r.reservation !== undefined && quota !== undefined ? stub.settleMany([{ id: quota.request.id, outcome: { released: true }, limits: quota.limits, now: Date.now() }]) : undefined));
         opts.waitUntil(release.catch(() => {}));
       });
     } catch (err) {
